@@ -1,0 +1,5 @@
+import sys
+
+from plates.cli import main
+
+sys.exit(main())

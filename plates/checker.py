@@ -1,0 +1,96 @@
+"""Label-file checker: every problem in a label file, without stopping at the first.
+
+Reports unreadable or missing images, labels out of range (unknown characters), bad
+lengths (a mandatory position missing, a gap before an optional one), malformed rows and
+duplicates (the same path twice, or byte-identical images under different names)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from plates.errors import LabelError, PlateError
+from plates.images import load_rgb
+from plates.readers import _parse_label_line
+from plates.spec import PlateSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    line: int
+    path: str
+    kind: str  # malformed | unreadable | length | duplicate
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.path}: {self.kind}: {self.message}"
+
+
+def check_label_file(
+    label_file: str | os.PathLike, spec: PlateSpec, check_images: bool = True
+) -> tuple[int, list[Problem]]:
+    """Return (number of rows, problems)."""
+    label_file = Path(label_file)
+    root = label_file.parent
+    problems: list[Problem] = []
+    seen_path: dict[str, int] = {}
+    by_digest: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    rows = 0
+    chars = [i for i, h in enumerate(spec.heads) if h.kind == "char"]
+    try:
+        lines = label_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return 0, [Problem(0, str(label_file), "unreadable", f"cannot read label file: {exc}")]
+    for lineno, line in enumerate(lines, 1):
+        try:
+            row = _parse_label_line(line, len(spec.heads), spec, f"{label_file}:{lineno}")
+        except LabelError as exc:
+            problems.append(
+                Problem(lineno, line.split()[0] if line.split() else "", "malformed", str(exc).split(": ", 1)[-1])
+            )
+            continue
+        if row is None:
+            continue
+        rows += 1
+        rel, values = row
+        if rel in seen_path:
+            problems.append(Problem(lineno, rel, "duplicate", f"same path as line {seen_path[rel]}"))
+        seen_path.setdefault(rel, lineno)
+        problems += _length_problems(spec, chars, values, lineno, rel)
+        if check_images:
+            path = root / rel
+            try:
+                load_rgb(path)
+                by_digest[hashlib.sha1(path.read_bytes()).hexdigest()].append((lineno, rel))
+            except PlateError as exc:
+                problems.append(Problem(lineno, rel, "unreadable", str(exc).split(": ", 1)[-1]))
+    for group in by_digest.values():
+        names = {rel for _, rel in group}
+        if len(names) > 1:
+            first_line, first = group[0]
+            for lineno, rel in group[1:]:
+                if rel != first:
+                    problems.append(
+                        Problem(lineno, rel, "duplicate", f"same image bytes as {first} (line {first_line})")
+                    )
+    return rows, sorted(problems, key=lambda p: p.line)
+
+
+def _length_problems(spec: PlateSpec, chars: list[int], values: list[int], lineno: int, rel: str) -> list[Problem]:
+    out = []
+    empty_seen = False
+    for i in chars:
+        head = spec.heads[i]
+        v = values[i]
+        if v < 0:
+            if not head.optional:
+                out.append(Problem(lineno, rel, "length", f"mandatory position {head.name} has no label"))
+            continue
+        is_empty = head.classes[v] == ""
+        if empty_seen and not is_empty:
+            out.append(Problem(lineno, rel, "length", f"{head.name} holds a character after an empty position"))
+        empty_seen = empty_seen or is_empty
+    return out

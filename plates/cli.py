@@ -1,0 +1,82 @@
+"""``plates``: data commands (synthetic generation, label checking, splitting)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from plates.cli_support import add_common, run
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from plates.synth.generate import generate
+
+    out = generate(args.out, args.count, seed=args.seed, workers=args.workers, progress=not args.quiet)
+    print(out)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from plates.checker import check_label_file
+    from plates.spec import default_spec
+
+    rows, problems = check_label_file(args.label_file, default_spec(), check_images=not args.no_images)
+    for p in problems:
+        print(p)
+    kinds: dict[str, int] = {}
+    for p in problems:
+        kinds[p.kind] = kinds.get(p.kind, 0) + 1
+    print(
+        f"{args.label_file}: {rows} rows, {len(problems)} problems"
+        + (" (" + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) + ")" if kinds else "")
+    )
+    return 1 if problems else 0
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from plates.readers import read_any, split, write_label_file
+    from plates.spec import default_spec
+
+    samples = read_any(args.source, default_spec())
+    train, held = split(samples, args.fraction, args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_label_file(out / "train.txt", train, out)
+    write_label_file(out / "val.txt", held, out)
+    print(f"{out}/train.txt: {len(train)} images, {out}/val.txt: {len(held)} images (seed {args.seed})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plates", description=__doc__)
+    add_common(parser)
+    sub = parser.add_subparsers(metavar="COMMAND")
+    p = sub.add_parser("synth", help="generate synthetic labelled plate crops")
+    p.add_argument("--out", required=True, help="output folder (images/, labels.txt, meta.json)")
+    p.add_argument("-n", "--count", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_synth)
+    p = sub.add_parser("check", help="check a label file: unreadable images, unknown characters, lengths, duplicates")
+    p.add_argument("label_file")
+    p.add_argument("--no-images", action="store_true", help="skip opening the images")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("split", help="split a labelled set into train.txt / val.txt label files")
+    p.add_argument("source", help="label file, folder of named crops, or CCPD folder")
+    p.add_argument("--fraction", type=float, default=0.5, help="held-out fraction (val.txt)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_split)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Shared CLI plumbing: logging, clean one-line errors for bad input, size parsing."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from plates.errors import PlateError
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("absl", "tensorflow", "tf2onnx", "h5py", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``48x144`` -> (48, 144) as (height, width)."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+        if h < 8 or w < 8:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like HEIGHTxWIDTH (e.g. 48x144), got {text!r}") from None
+    return h, w
+
+
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse, dispatch to ``args.func`` and turn user-input errors into one line + exit 2."""
+    args = parser.parse_args(argv)
+    setup_logging(getattr(args, "verbose", False))
+    func: Callable | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args) or 0)
+    except PlateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -1,0 +1,26 @@
+"""The one place the toolkit imports Keras from.
+
+tensorflow-model-optimization (QAT) only supports Keras 2, so every module uses the
+legacy ``tf_keras`` package. ``TF_USE_LEGACY_KERAS`` must be set before TensorFlow is
+first imported, which is why this module sets it and everything else imports from here::
+
+    from plates.keras import keras, tf
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+if os.environ["TF_USE_LEGACY_KERAS"] != "1":  # pragma: no cover - configuration guard
+    raise RuntimeError(
+        "TF_USE_LEGACY_KERAS is set to something other than 1; this toolkit needs tf_keras "
+        "(Keras 2) because tensorflow-model-optimization does not support Keras 3."
+    )
+
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+
+__all__ = ["keras", "tf"]

@@ -1,0 +1,44 @@
+"""Custom Keras layers every exported model may contain (registered for loading).
+
+Normalisation lives inside the graph so exported artefacts take raw 0-255 pixels."""
+
+from __future__ import annotations
+
+from plates.keras import keras, tf
+
+
+@keras.utils.register_keras_serializable(package="plates")
+class PerImageWhitening(keras.layers.Layer):
+    """``(x - mean) / max(std, 1/sqrt(N))`` per image, as ``tf.image.per_image_standardization``.
+
+    Written with plain reductions so TFLite (incl. int8) and ONNX convert it directly."""
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        x = tf.cast(x, tf.float32)
+        n = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)
+        mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+        centred = x - mean
+        var = tf.reduce_mean(tf.square(centred), axis=[1, 2, 3], keepdims=True)
+        return centred * tf.math.rsqrt(tf.maximum(var, 1.0 / n))
+
+
+@keras.utils.register_keras_serializable(package="plates")
+class ScaleToUnit(keras.layers.Layer):
+    """``x / 127.5 - 1``: a fixed affine map, friendlier to int8 and QAT than whitening."""
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        return tf.cast(x, tf.float32) * (1.0 / 127.5) - 1.0
+
+
+NORMALISERS = {"whiten": PerImageWhitening, "scale": ScaleToUnit}
+
+
+def create_normaliser(name: str, **kwargs) -> keras.layers.Layer:
+    try:
+        return NORMALISERS[name](name="normalise", **kwargs)
+    except KeyError:
+        raise ValueError(f"unknown normalisation {name!r}; choose from {sorted(NORMALISERS)}") from None
+
+
+def custom_objects() -> dict[str, type]:
+    return {cls.__name__: cls for cls in NORMALISERS.values()}

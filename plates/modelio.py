@@ -1,0 +1,63 @@
+"""Save and load Keras models together with their ``labels.json``.
+
+A model folder holds ``model.keras`` and ``labels.json``; every stage reads the previous
+stage's folder this way."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from plates.atomic import atomic_path
+from plates.bundle import ModelInfo, read_labels, write_labels
+from plates.errors import ModelError
+from plates.keras import keras
+from plates.layers import custom_objects
+
+MODEL_FILE = "model.keras"
+
+
+def save_model(folder: str | os.PathLike, model: keras.Model, info: ModelInfo) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / MODEL_FILE) as tmp:
+        model.save(tmp)
+    write_labels(folder, info)
+    return folder
+
+
+def load_model(path: str | os.PathLike, compile: bool = False) -> tuple[keras.Model, ModelInfo]:
+    """Load ``model.keras`` (given the file or its folder) and the ``labels.json`` beside it."""
+    path = Path(path)
+    file = path / MODEL_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise ModelError(f"{file}: no Keras model here (expected {MODEL_FILE} in the folder)")
+    info = read_labels(file.parent)
+    try:
+        model = keras.models.load_model(file, custom_objects=custom_objects(), compile=compile)
+    except Exception as exc:  # Keras raises many kinds for a corrupt file
+        raise ModelError(f"{file}: cannot load Keras model ({type(exc).__name__}: {str(exc)[:200]})") from None
+    check_heads(model, info, str(file))
+    return model, info
+
+
+def check_heads(model: keras.Model, info: ModelInfo, where: str = "model") -> None:
+    """The model must have one softmax output per head, named after it, of the right width."""
+    names = list(model.output_names)
+    for head in info.spec.heads:
+        if head.name not in names:
+            raise ModelError(f"{where}: has no output named {head.name!r} (outputs: {names})")
+        width = model.outputs[names.index(head.name)].shape[-1]
+        if width != len(head.classes):
+            raise ModelError(
+                f"{where}: output {head.name!r} has {width} classes, labels.json lists {len(head.classes)}"
+            )
+
+
+def outputs_by_name(model: keras.Model, outputs) -> dict:
+    """Map a Keras model's output list to ``{head name: tensor}``."""
+    if isinstance(outputs, dict):
+        return outputs
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return dict(zip(model.output_names, outputs, strict=False))

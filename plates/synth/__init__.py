@@ -1,0 +1,1 @@
+"""Synthetic plate generator: seeded, reproducible, multiprocess."""

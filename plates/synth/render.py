@@ -1,0 +1,137 @@
+"""Draw a clean, front-on plate at 1 px = 1 mm, following the GA 36 layouts.
+
+Plate kinds differ by size, colours and character boxes; glyphs come from the shipped
+Noto Sans SC subset, scaled to the tall, narrow character boxes real plates use (a Hanzi
+is drawn 45 mm wide and 90 mm tall, so it is condensed the way plate lettering is)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FONTS = ("NotoSansSC-Bold-plates.otf", "NotoSansSC-Regular-plates.otf")
+
+
+@dataclasses.dataclass(frozen=True)
+class Style:
+    """Colours of one plate kind."""
+
+    background: tuple[int, int, int]
+    ink: tuple[int, int, int]
+    frame: tuple[int, int, int]
+    gradient_to: tuple[int, int, int] | None = None  # green new-energy plates
+    first_ink: tuple[int, int, int] | None = None
+    last_ink: tuple[int, int, int] | None = None  # police 警 in red
+
+
+STYLES: dict[str, Style] = {
+    "blue": Style((18, 64, 190), (245, 245, 245), (235, 235, 235)),
+    "yellow": Style((238, 178, 20), (15, 15, 15), (20, 20, 20)),
+    "green": Style((236, 248, 236), (12, 12, 12), (40, 40, 40), gradient_to=(70, 190, 95)),
+    "white": Style((240, 240, 240), (15, 15, 15), (20, 20, 20), last_ink=(200, 20, 20)),
+    "black": Style((18, 18, 18), (240, 240, 240), (230, 230, 230)),
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def glyph_mask(char: str, font_index: int = 0, size: int = 160) -> np.ndarray:
+    """Tight float mask (0..1) of ``char`` at roughly ``size`` px tall."""
+    font = ImageFont.truetype(str(FONT_DIR / FONTS[font_index]), size)
+    left, top, right, bottom = font.getbbox(char)
+    canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+    ImageDraw.Draw(canvas).text((2 - left, 2 - top), char, font=font, fill=255)
+    arr = np.asarray(canvas, np.float32) / 255.0
+    ys, xs = np.nonzero(arr > 0.05)
+    return arr[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def _draw_glyph(
+    canvas: np.ndarray,
+    ink: np.ndarray,
+    char: str,
+    box: tuple[float, float, float, float],
+    font_index: int,
+    condense: float,
+) -> None:
+    """Alpha-blend ``char`` into ``canvas`` (float32 HxWx3) fitted to ``box`` = (x, y, w, h)."""
+    x, y, w, h = box
+    mask = glyph_mask(char, font_index)
+    mh, mw = mask.shape
+    gw = min(w, mw * h / mh * condense)
+    gw_i, h_i = max(2, int(round(gw))), max(2, int(round(h)))
+    m = (
+        np.asarray(
+            Image.fromarray((mask * 255).astype(np.uint8)).resize((gw_i, h_i), Image.Resampling.BILINEAR), np.float32
+        )[..., None]
+        / 255.0
+    )
+    x0 = int(round(x + (w - gw_i) / 2))
+    y0 = int(round(y))
+    region = canvas[y0 : y0 + h_i, x0 : x0 + gw_i]
+    m = m[: region.shape[0], : region.shape[1]]
+    region[...] = region * (1 - m) + ink * m
+
+
+def _layout(
+    kind: str, layout: str, n: int
+) -> tuple[tuple[int, int], list[tuple[float, float, float, float]], tuple[float, float]]:
+    """Plate size (w, h) in mm, one box per character, and the separator dot position."""
+    if layout == "double":
+        w, h = 440, 220
+        top = [(110, 15, 80, 60), (250, 15, 80, 60)]
+        bottom = [(27.5 + i * 80, 90, 65, 110) for i in range(n - 2)]
+        return (w, h), top + bottom, (220, 45)
+    if n == 8:
+        w, h, cw, gap, sep = 480, 140, 43, 9, 49
+    else:
+        w, h, cw, gap, sep = 440, 140, 45, 12, 34
+    margin = (w - (cw * n + gap * (n - 2) + sep)) / 2
+    boxes, x = [], margin
+    for i in range(n):
+        boxes.append((x, 25, cw, 90))
+        x += cw + (sep if i == 1 else gap)
+    dot_x = margin + 2 * cw + gap + sep / 2
+    return (w, h), boxes, (dot_x, 70)
+
+
+def render_plate(text: str, kind: str, layout: str, rng: np.random.Generator) -> np.ndarray:
+    """A front-on plate as float32 (h, w, 3) RGB in 0..255."""
+    style = STYLES[kind]
+    (w, h), boxes, dot = _layout(kind, layout, len(text))
+    jitter = rng.normal(0, 12, 3)
+    bg = np.clip(np.asarray(style.background, np.float32) + jitter, 0, 255)
+    canvas = np.empty((h, w, 3), np.float32)
+    canvas[...] = bg
+    if style.gradient_to is not None:
+        t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+        if rng.random() < 0.2:
+            t = 1 - t
+        canvas = canvas * (1 - t) + (np.asarray(style.gradient_to, np.float32) + jitter) * t
+    frame = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(frame)
+    inset = rng.uniform(3, 6)
+    draw.rounded_rectangle((inset, inset, w - inset, h - inset), radius=10, outline=255, width=int(rng.integers(2, 5)))
+    for rx in (w * 0.22, w * 0.78):  # rivets
+        ry = rng.uniform(8, 16) if layout == "single" else rng.uniform(60, 80)
+        r = rng.uniform(4, 7)
+        draw.ellipse((rx - r, ry - r, rx + r, ry + r), fill=int(rng.integers(90, 200)))
+    if layout == "single":
+        draw.ellipse((dot[0] - 5, dot[1] - 5, dot[0] + 5, dot[1] + 5), fill=255)
+    else:
+        draw.ellipse((dot[0] - 4, dot[1] - 4, dot[0] + 4, dot[1] + 4), fill=255)
+    fm = np.asarray(frame, np.float32)[..., None] / 255.0
+    ink = np.asarray(style.ink, np.float32)
+    canvas = canvas * (1 - fm) + np.asarray(style.frame, np.float32) * fm
+    font_index = 0 if rng.random() < 0.85 else 1
+    condense = rng.uniform(0.85, 1.1)
+    for i, (char, box) in enumerate(zip(text, boxes, strict=False)):
+        char_ink = ink
+        if i == len(text) - 1 and style.last_ink is not None and not char.isascii():
+            char_ink = np.asarray(style.last_ink, np.float32)
+        _draw_glyph(canvas, char_ink, char, box, font_index, condense)
+    return canvas

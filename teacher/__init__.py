@@ -1,0 +1,1 @@
+"""Large multi-head plate classifier (ResNet-18 style) and the shared training engine."""

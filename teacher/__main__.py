@@ -1,0 +1,5 @@
+import sys
+
+from teacher.cli import main
+
+sys.exit(main())

@@ -1,0 +1,63 @@
+"""Weight decay split by parameter role, and the L1-on-gamma sparsity of network slimming.
+
+The seed recipe decays conv/dense kernels and BN gamma with separate strengths and never
+decays biases or beta; network slimming (Liu et al. 2017) adds L1 on every BN gamma so
+unimportant channels go to zero and can be removed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from plates.keras import keras, tf
+
+KERNEL_LAYERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decay:
+    kernel_l2: float = 5e-5
+    gamma_l2: float = 0.0
+    gamma_l1: float = 0.0  # slimming sparsity
+    exclude: tuple[str, ...] = ()  # layer-name prefixes without L1 (e.g. protected heads)
+
+
+def kernels(model: keras.Model) -> list[tf.Variable]:
+    out = []
+    for layer in _all_layers(model):
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            out.append(layer.depthwise_kernel)
+        elif isinstance(layer, KERNEL_LAYERS):
+            out.append(layer.kernel)
+    return out
+
+
+def gammas(model: keras.Model, exclude: tuple[str, ...] = ()) -> list[tf.Variable]:
+    return [
+        layer.gamma
+        for layer in _all_layers(model)
+        if isinstance(layer, keras.layers.BatchNormalization)
+        and layer.scale
+        and not any(layer.name.startswith(p) for p in exclude)
+    ]
+
+
+def _all_layers(model: keras.Model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        else:
+            yield layer
+
+
+def penalty(model: keras.Model, decay: Decay) -> tf.Tensor:
+    """The scalar regularisation term to add to the loss."""
+    total = tf.constant(0.0)
+    if decay.kernel_l2:
+        total += decay.kernel_l2 * 0.5 * tf.add_n([tf.reduce_sum(tf.square(k)) for k in kernels(model)])
+    gs = gammas(model)
+    if gs and decay.gamma_l2:
+        total += decay.gamma_l2 * 0.5 * tf.add_n([tf.reduce_sum(tf.square(g)) for g in gs])
+    gs = gammas(model, decay.exclude)
+    if gs and decay.gamma_l1:
+        total += decay.gamma_l1 * tf.add_n([tf.reduce_sum(tf.abs(g)) for g in gs])
+    return total

@@ -1,0 +1,300 @@
+"""The training engine every stage uses (teacher, student, slimming fine-tune, distillation).
+
+A custom loop rather than ``model.fit`` because the recipe needs per-head masked losses
+with state (GHM), role-split weight decay and gamma L1, optional extra loss terms (knowledge
+distillation) and ``tf.distribute`` - all in one step function.
+
+A run folder holds ``config.json``, ``manifest.json``, ``checkpoints/`` (resume after an
+interruption: rerun the same command), ``tb/`` (TensorBoard), ``history.json`` and the
+best model as ``model.keras`` + ``labels.json``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plates import logger
+from plates.atomic import write_json
+from plates.bundle import ModelInfo
+from plates.errors import PlateError
+from plates.keras import keras, tf
+from plates.metrics import evaluate
+from plates.modelio import outputs_by_name, save_model
+from plates.pipeline import Augment, make_dataset
+from plates.readers import Samples
+from teacher.losses import create_loss
+from teacher.optim import RAdam, WarmupSchedule
+from teacher.regularizers import Decay, penalty
+from teacher.runinfo import manifest
+
+# Fields that must match for a run folder to be resumed.
+RESUME_KEYS = ("epochs", "batch_size", "steps_per_epoch", "loss", "lr")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 64
+    steps_per_epoch: int = 0  # 0: one pass over the training set
+    lr: float = 2e-3
+    warmup_epochs: float = 1.0
+    schedule: str = "cosine"
+    loss: str = "ce"
+    label_smoothing: float = 0.1
+    focal_gamma: float = 2.0
+    ghm_bins: int = 10
+    ghm_momentum: float = 0.75
+    head_weights: dict[str, float] = dataclasses.field(default_factory=dict)
+    kernel_l2: float = 5e-5
+    gamma_l2: float = 0.0
+    gamma_l1: float = 0.0
+    l1_exclude: tuple[str, ...] = ()
+    augment: bool = True
+    seed: int = 0
+    checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch
+    eval_batch_size: int = 256
+
+    def loss_kwargs(self) -> dict[str, Any]:
+        if self.loss == "focal":
+            return {"gamma": self.focal_gamma, "label_smoothing": self.label_smoothing}
+        if self.loss == "ghm":
+            return {"bins": self.ghm_bins, "momentum": self.ghm_momentum, "label_smoothing": self.label_smoothing}
+        return {"label_smoothing": self.label_smoothing}
+
+
+#: extra(images, labels, outputs by head) -> scalar added to the loss (e.g. distillation)
+ExtraLoss = Callable[[tf.Tensor, tf.Tensor, dict[str, tf.Tensor]], tf.Tensor]
+
+
+def predict_probs(
+    model: keras.Model, images: np.ndarray | tf.data.Dataset, batch_size: int = 256
+) -> dict[str, np.ndarray]:
+    """Per-head probabilities for a uint8/float image array or an (images, labels) dataset."""
+    if isinstance(images, np.ndarray):
+        images = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
+    fn = tf.function(lambda x: model(tf.cast(x, tf.float32), training=False), reduce_retracing=True)
+    chunks: dict[str, list[np.ndarray]] = {n: [] for n in model.output_names}
+    for batch in images:
+        x = batch[0] if isinstance(batch, tuple) else batch
+        for name, out in outputs_by_name(model, fn(x)).items():
+            chunks[name].append(out.numpy())
+    return {n: np.concatenate(c) if c else np.zeros((0,)) for n, c in chunks.items()}
+
+
+class Trainer:
+    """Train ``build_model()`` (built inside the strategy scope) on labelled samples."""
+
+    def __init__(
+        self,
+        build_model: Callable[[], keras.Model],
+        info: ModelInfo,
+        config: TrainConfig,
+        run_dir: str | Path,
+        strategy: tf.distribute.Strategy | None = None,
+        extra_loss: Callable[[keras.Model], ExtraLoss] | None = None,
+        progress: bool = True,
+        augment: Augment | None = None,
+    ):
+        self.info, self.config, self.run_dir = info, config, Path(run_dir)
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.progress = progress
+        self.augment = augment if augment is not None else (Augment() if config.augment else Augment.off())
+        keras.utils.set_random_seed(config.seed)
+        with self.strategy.scope():
+            self.model = build_model()
+            self.losses = {
+                h.name: create_loss(config.loss, len(h.classes), **config.loss_kwargs()) for h in info.spec.heads
+            }
+            self.epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name="epoch")
+            self.best = tf.Variable(-1.0, trainable=False, dtype=tf.float64, name="best")
+            self.extra = extra_loss(self.model) if extra_loss else None
+        unknown = set(config.head_weights) - set(info.spec.names)
+        if unknown:
+            raise PlateError(f"loss weights name unknown head(s) {sorted(unknown)}; heads are {list(info.spec.names)}")
+        self.decay = Decay(config.kernel_l2, config.gamma_l2, config.gamma_l1, tuple(config.l1_exclude))
+
+    # -- the step ---------------------------------------------------------------------
+    def _loss(self, images, labels, training: bool = True):
+        ctx = tf.distribute.get_replica_context()
+        outputs = outputs_by_name(self.model, self.model(images, training=training))
+        counts = tf.reduce_sum(tf.cast(labels >= 0, tf.float32), 0)
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            counts = ctx.all_reduce("sum", counts)
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        head_losses = {}
+        total = tf.constant(0.0)
+        for i, head in enumerate(self.info.spec.heads):
+            per, w = self.losses[head.name].per_sample(labels[:, i], outputs[head.name])
+            head_losses[head.name] = tf.reduce_sum(per * w) / tf.maximum(counts[i], 1.0)
+            total += self.config.head_weights.get(head.name, 1.0) * head_losses[head.name]
+        reg = penalty(self.model, self.decay) / replicas
+        total += reg
+        if self.extra is not None:
+            extra = self.extra(images, labels, outputs) / replicas
+            head_losses["extra"] = extra
+            total += extra
+        head_losses["reg"] = reg
+        return total, head_losses
+
+    def _build_step(self):
+        def step(images, labels):
+            with tf.GradientTape() as tape:
+                total, parts = self._loss(images, labels)
+            grads = tape.gradient(total, self.model.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=False))
+            return total, parts
+
+        @tf.function
+        def train_step(batch):
+            total, parts = self.strategy.run(step, args=batch)
+            reduce = lambda t: self.strategy.reduce("sum", t, axis=None)  # noqa: E731
+            return reduce(total), {k: reduce(v) for k, v in parts.items()}
+
+        return train_step
+
+    # -- the loop ---------------------------------------------------------------------
+    def fit(self, train: Samples, val: Samples | None = None) -> dict[str, Any]:
+        cfg = self.config
+        if len(train) < cfg.batch_size:
+            raise PlateError(f"training set has {len(train)} images, fewer than one batch of {cfg.batch_size}")
+        steps = cfg.steps_per_epoch or max(1, len(train) // cfg.batch_size)
+        total_steps = steps * cfg.epochs
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._check_resume(cfg)
+        with self.strategy.scope():
+            schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
+            self.optimizer = RAdam(schedule)
+            self.optimizer.build(self.model.trainable_variables)
+            ghm = {f"loss_{k}_{i}": v for k, loss in self.losses.items() for i, v in enumerate(loss.variables)}
+            ckpt = tf.train.Checkpoint(
+                model=self.model, optimizer=self.optimizer, epoch=self.epoch, best=self.best, **ghm
+            )
+        manager = tf.train.CheckpointManager(ckpt, self.run_dir / "checkpoints", max_to_keep=2)
+        if manager.latest_checkpoint:
+            ckpt.restore(manager.latest_checkpoint)
+            logger.info(
+                "resumed from %s (epoch %d, step %d)",
+                manager.latest_checkpoint,
+                int(self.epoch.numpy()),
+                int(self.optimizer.iterations.numpy()),
+            )
+        history_path = self.run_dir / "history.json"
+        history = json.loads(history_path.read_text()) if history_path.exists() and manager.latest_checkpoint else []
+        global_batch = cfg.batch_size
+        train_ds = make_dataset(
+            train,
+            self.info.size,
+            global_batch,
+            training=True,
+            augment=self.augment,
+            seed=cfg.seed,
+            repeat=True,
+            drop_remainder=True,
+        )
+        iterator = iter(self.strategy.experimental_distribute_dataset(train_ds))
+        val_ds = make_dataset(val, self.info.size, cfg.eval_batch_size) if val is not None and len(val) else None
+        writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+        train_step = self._build_step()
+        start = time.time()
+        from tqdm import tqdm
+
+        while int(self.epoch.numpy()) < cfg.epochs:
+            epoch = int(self.epoch.numpy())
+            done = int(self.optimizer.iterations.numpy()) - epoch * steps
+            sums: dict[str, float] = {}
+            bar = tqdm(
+                range(max(done, 0), steps),
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                disable=not self.progress,
+                unit="step",
+                leave=False,
+            )
+            t0 = time.time()
+            n = 0
+            for s in bar:
+                total, parts = train_step(next(iterator))
+                total = float(total)
+                if not math.isfinite(total):
+                    raise PlateError(f"loss became {total} at epoch {epoch + 1} step {s + 1}; lower --lr")
+                n += 1
+                sums["loss"] = sums.get("loss", 0.0) + total
+                for k, v in parts.items():
+                    sums[k] = sums.get(k, 0.0) + float(v)
+                bar.set_postfix(loss=f"{sums['loss'] / n:.3f}")
+                if cfg.checkpoint_every and (s + 1) % cfg.checkpoint_every == 0:
+                    manager.save()
+            bar.close()
+            record = {
+                "epoch": epoch + 1,
+                "seconds": round(time.time() - t0, 1),
+                "images_per_second": round(n * global_batch / max(time.time() - t0, 1e-9), 1),
+                "lr": float(schedule(self.optimizer.iterations)),
+                **{f"train_{k}": v / max(n, 1) for k, v in sums.items()},
+            }
+            if val_ds is not None:
+                metrics = evaluate(self.info.spec, val.labels, predict_probs(self.model, val_ds))
+                record.update(val_plate_accuracy=metrics["plate_accuracy"], val_char_accuracy=metrics["char_accuracy"])
+                score = metrics["plate_accuracy"]
+            else:
+                score = -record["train_loss"]
+            with writer.as_default(step=epoch + 1):
+                for k, v in record.items():
+                    if isinstance(v, (int, float)) and k != "epoch":
+                        tf.summary.scalar(k, v)
+            history.append(record)
+            logger.info(
+                "epoch %d/%d %s",
+                epoch + 1,
+                cfg.epochs,
+                " ".join(f"{k}={v:.4g}" for k, v in record.items() if k.startswith(("train_loss", "val_", "images"))),
+            )
+            if score > float(self.best.numpy()):
+                self.best.assign(score)
+                save_model(self.run_dir, self.model, self.info)
+            self.epoch.assign_add(1)
+            manager.save()
+            write_json(history_path, history)
+        if not (self.run_dir / "model.keras").exists():
+            save_model(self.run_dir, self.model, self.info)
+        summary = {
+            "epochs": cfg.epochs,
+            "steps_per_epoch": steps,
+            "best_score": float(self.best.numpy()),
+            "train_seconds_this_session": round(time.time() - start, 1),
+            "history": history,
+        }
+        return summary
+
+    def _check_resume(self, cfg: TrainConfig) -> None:
+        path = self.run_dir / "config.json"
+        current = dataclasses.asdict(cfg)
+        if path.exists() and (self.run_dir / "checkpoints").exists():
+            old = json.loads(path.read_text()).get("train", {})
+            diff = [k for k in RESUME_KEYS if k in old and old[k] != current[k]]
+            if diff:
+                raise PlateError(
+                    f"{self.run_dir}: holds a run with different {', '.join(diff)}; "
+                    "use a new --run folder (or delete this one) instead of resuming"
+                )
+
+    def write_run_files(self, extra_config: dict[str, Any], data: dict[str, Any]) -> None:
+        write_json(self.run_dir / "config.json", {"train": dataclasses.asdict(self.config), **extra_config})
+        write_json(
+            self.run_dir / "manifest.json",
+            manifest(
+                data=data,
+                model={
+                    "name": self.model.name,
+                    "params": int(self.model.count_params()),
+                    "strategy": type(self.strategy).__name__,
+                    "replicas": self.strategy.num_replicas_in_sync,
+                },
+            ),
+        )

@@ -1,0 +1,39 @@
+"""Shared fixtures: a tiny synthetic set (made once per session) and tiny models."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TINY_SIZE = (16, 48)
+
+
+@pytest.fixture(scope="session")
+def spec():
+    from plates.spec import default_spec
+
+    return default_spec()
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory):
+    from plates.synth.generate import generate
+
+    return generate(tmp_path_factory.mktemp("synth") / "set", 160, seed=7, workers=1, progress=False)
+
+
+@pytest.fixture(scope="session")
+def synth_samples(synth_dir, spec):
+    from plates.readers import read_any
+
+    return read_any(synth_dir, spec)
+
+
+def tiny_model(spec, size=TINY_SIZE, width=4, neck=8):
+    from teacher.heads import create_teacher
+
+    return create_teacher(spec, size, "tiny", neck=neck, dropout=0.0, width=width)

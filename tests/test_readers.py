@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from plates.checker import check_label_file
+from plates.errors import DataError, LabelError
+from plates.images import load_crop
+from plates.readers import parse_ccpd_name, read_any, read_ccpd, read_folder, read_label_file, read_sources
+
+
+def _img(path, colour=(20, 60, 190), size=(94, 24)):
+    Image.new("RGB", size, colour).save(path)
+    return path
+
+
+def test_label_file_reader(tmp_path, spec):
+    _img(tmp_path / "a.jpg")
+    (tmp_path / "labels.txt").write_text("# comment\na.jpg 0 0 4 20 6 6 4 0 0 0\n\n", encoding="utf-8")
+    s = read_label_file(tmp_path / "labels.txt", spec)
+    assert len(s) == 1 and s.texts(spec) == ["皖A4L664"]
+
+
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("a.jpg 0 0 4", "found 3 labels"),
+        ("a.jpg 0 0 4 20 6 6 4 0 x 0", "integers"),
+        ("a.jpg 99 0 4 20 6 6 4 0 0 0", "out of range for head 'char1'"),
+    ],
+)
+def test_malformed_label_file_names_file_and_line(tmp_path, spec, line, message):
+    (tmp_path / "labels.txt").write_text("a.jpg 0 0 4 20 6 6 4 0 0 0\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(LabelError, match=rf"labels.txt:2: .*{message}"):
+        read_label_file(tmp_path / "labels.txt", spec)
+
+
+def test_folder_reader(tmp_path, spec):
+    _img(tmp_path / "皖A12345.jpg")
+    _img(tmp_path / "皖A12345_2.jpg")
+    _img(tmp_path / "沪AD12345.png")
+    (tmp_path / "notes.txt").write_text("ignored")
+    s = read_folder(tmp_path, spec)
+    assert sorted(s.texts(spec)) == ["沪AD12345", "皖A12345", "皖A12345"]
+    _img(tmp_path / "bad-name.jpg")
+    with pytest.raises(LabelError, match="bad-name.jpg"):
+        read_folder(tmp_path, spec, strict=True)
+    assert len(read_folder(tmp_path, spec, strict=False)) == 3  # skipped, logged
+
+
+def test_real_dev_folder_reads(spec):
+    from pathlib import Path
+
+    real = Path(__file__).resolve().parents[2] / "shared/data/plates-real-dev"
+    if not real.is_dir():
+        pytest.skip("shared real dev set not present")
+    s = read_any(real, spec)
+    assert len(s) == 1000 and all(len(t) == 7 for t in s.texts(spec))
+
+
+CCPD = "025-95_113-154&383_386&473-386&473_177&454_154&383_363&402-0_0_22_27_27_33_16-37-15.jpg"
+
+
+def test_ccpd_name_parsing():
+    text, quad = parse_ccpd_name(CCPD)
+    assert text == "皖AY339S"
+    np.testing.assert_allclose(quad, [[154, 383], [363, 402], [386, 473], [177, 454]])  # TL TR BR BL
+    with pytest.raises(LabelError, match="not a CCPD"):
+        parse_ccpd_name("皖A12345.jpg")
+
+
+def test_ccpd_reader_rectifies_the_plate(tmp_path, spec):
+    # a 500x500 grey image with a red quadrilateral where the name says the plate is
+    from PIL import ImageDraw
+
+    im = Image.new("RGB", (500, 500), (128, 128, 128))
+    _, quad = parse_ccpd_name(CCPD)
+    ImageDraw.Draw(im).polygon([tuple(p) for p in quad], fill=(255, 0, 0))
+    (tmp_path / "sub").mkdir()
+    im.save(tmp_path / "sub" / CCPD)
+    s = read_ccpd(tmp_path, spec)
+    assert s.texts(spec) == ["皖AY339S"] and s.quads.shape == (1, 4, 2)
+    crop = load_crop(s.paths[0], (94, 24), s.quads[0])
+    assert crop.shape == (24, 94, 3)
+    assert crop[4:-4, 8:-8, 0].mean() > 240 and crop[4:-4, 8:-8, 1].mean() < 15  # all plate, no background
+    from plates.pipeline import make_dataset
+
+    images, labels = next(iter(make_dataset(s, (24, 94), 1)))
+    assert images.shape == (1, 24, 94, 3) and float(images[0, 12, 47, 0]) > 240
+
+
+def test_read_sources_repeat_and_errors(tmp_path, spec, synth_dir):
+    s = read_sources([f"{synth_dir}*3"], spec)
+    assert len(s) == 3 * 160
+    with pytest.raises(DataError, match="repeat count"):
+        read_sources([f"{synth_dir}*x"], spec)
+    with pytest.raises(DataError, match="no such file"):
+        read_sources([str(tmp_path / "missing")], spec)
+
+
+def test_checker_reports_every_problem_without_crashing(tmp_path, spec):
+    _img(tmp_path / "a.jpg")
+    _img(tmp_path / "b.jpg")  # same bytes as a.jpg
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    rows = [
+        "a.jpg 0 0 4 20 6 6 4 0 -1 -1",
+        "b.jpg 0 0 4 20 6 6 4 0 -1 -1",
+        "a.jpg 0 0 4 20 6 6 4 0 -1 -1",
+        "broken.jpg 0 0 4 20 6 6 4 0 -1 -1",
+        "missing.jpg 0 0 4 20 6 6 4 0 -1 -1",
+        "a.jpg 0 0 4 77 6 6 4 0 -1 -1",
+        "a.jpg 0 -1 4 20 6 6 4 0 -1 -1",
+        "a.jpg 0 0 4",
+    ]
+    (tmp_path / "labels.txt").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    n, problems = check_label_file(tmp_path / "labels.txt", spec)
+    kinds = [(p.line, p.kind) for p in problems]
+    assert (2, "duplicate") in kinds  # same bytes as a.jpg
+    assert (3, "duplicate") in kinds  # same path twice
+    assert (4, "unreadable") in kinds and (5, "unreadable") in kinds
+    assert (6, "malformed") in kinds  # 77 is not a class of char4
+    assert (7, "length") in kinds  # mandatory position missing
+    assert (8, "malformed") in kinds
+    assert n == 6

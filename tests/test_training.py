@@ -1,0 +1,113 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from plates.keras import keras
+from teacher.optim import RAdam, WarmupSchedule
+from teacher.regularizers import gammas
+from teacher.training import TrainConfig, Trainer
+from tests.conftest import TINY_SIZE, tiny_model
+
+
+def _trainer(spec, run, **cfg):
+    model, info = tiny_model(spec)
+    config = TrainConfig(
+        **{"epochs": 1, "batch_size": 16, "steps_per_epoch": 4, "lr": 5e-3, "warmup_epochs": 0.5, **cfg}
+    )
+    return Trainer(lambda: tiny_model(spec)[0], info, config, run, progress=False)
+
+
+def test_training_lowers_loss_and_writes_a_run_folder(spec, synth_samples, tmp_path):
+    t = _trainer(spec, tmp_path / "run", epochs=3, steps_per_epoch=6, loss="ghm")
+    result = t.fit(synth_samples, synth_samples.subset(range(32)))
+    losses = [h["train_loss"] for h in result["history"]]
+    assert losses[-1] < losses[0]
+    assert (tmp_path / "run/model.keras").exists() and (tmp_path / "run/labels.json").exists()
+    assert list((tmp_path / "run/tb").iterdir())
+    from plates.modelio import load_model
+
+    model, info = load_model(tmp_path / "run")
+    assert info.spec == spec and info.size == TINY_SIZE and list(model.output_names) == list(spec.names)
+
+
+def test_gamma_l1_shrinks_batchnorm_gammas(spec, synth_samples, tmp_path):
+    def mean_gamma(l1):
+        # RAdam's rectifier keeps early steps small, so give L1 a few dozen steps to act
+        t = _trainer(
+            spec,
+            tmp_path / f"l1_{l1}",
+            epochs=2,
+            steps_per_epoch=20,
+            gamma_l1=l1,
+            kernel_l2=0.0,
+            lr=5e-2,
+            warmup_epochs=0.0,
+        )
+        t.fit(synth_samples)
+        return float(np.mean(np.concatenate([np.abs(g.numpy()) for g in gammas(t.model)])))
+
+    plain, sparse = mean_gamma(0.0), mean_gamma(0.5)
+    assert sparse < plain - 0.05, (plain, sparse)
+
+
+def test_resume_continues_from_the_last_checkpoint(spec, synth_samples, tmp_path):
+    run = tmp_path / "resume"
+    _trainer(spec, run, epochs=1).fit(synth_samples)
+    t2 = _trainer(spec, run, epochs=2)
+    result = t2.fit(synth_samples)
+    assert [h["epoch"] for h in result["history"]] == [1, 2]  # epoch 1 was not redone
+    assert int(t2.optimizer.iterations.numpy()) == 8
+    with pytest.raises(Exception, match="different batch_size"):
+        t3 = _trainer(spec, run, epochs=2, batch_size=8)
+        t3.write_run_files({}, {})  # config.json now records batch 8 ...
+        (run / "config.json").write_text(json.dumps({"train": {"batch_size": 16}}))
+        t3.fit(synth_samples)
+
+
+def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
+    """MirroredStrategy over 2 logical CPU devices must run (own process: devices are fixed at TF start)."""
+    code = textwrap.dedent(f"""
+        import json
+        from teacher.distribute import create_strategy
+        strategy = create_strategy("mirrored", 2)
+        from plates.readers import read_any
+        from plates.spec import default_spec
+        from tests.conftest import tiny_model
+        from teacher.training import TrainConfig, Trainer
+        spec = default_spec()
+        samples = read_any({str(synth_dir)!r}, spec)
+        t = Trainer(lambda: tiny_model(spec)[0], tiny_model(spec)[1],
+                    TrainConfig(epochs=2, batch_size=16, steps_per_epoch=3, loss="ghm"), {str(tmp_path / "dist")!r},
+                    strategy, progress=False)
+        r = t.fit(samples)
+        print(json.dumps({{"replicas": strategy.num_replicas_in_sync,
+                          "losses": [h["train_loss"] for h in r["history"]]}}))
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["replicas"] == 2 and all(np.isfinite(result["losses"]))
+
+
+def test_radam_minimises_a_quadratic_and_warmup_schedule():
+    var = keras.backend.variable(np.array([3.0, -2.0], np.float32))
+    import tensorflow as tf
+
+    opt = RAdam(0.1)
+    for _ in range(200):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.square(var))
+        opt.apply_gradients([(tape.gradient(loss, var), var)])
+    assert float(tf.reduce_sum(tf.abs(var))) < 0.1
+    s = WarmupSchedule(1.0, total_steps=100, warmup_steps=10)
+    assert float(s(0)) == pytest.approx(0.1) and float(s(9)) == pytest.approx(1.0) and float(s(100)) < 0.02
