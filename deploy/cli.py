@@ -1,0 +1,167 @@
+"""``deploy``: export a Keras model folder to TFLite / ONNX bundles, predict, Triton repo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from plates.cli_support import add_common, run
+
+
+def _add_export_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="Keras model folder (model.keras + labels.json)")
+    p.add_argument("--out", required=True, help="bundle folder to write")
+    p.add_argument("--data", action="append", metavar="SRC", help="images for calibration (training data)")
+    p.add_argument("--calib-size", type=int, default=300, help="representative images")
+    p.add_argument("--calib-seed", type=int, default=0)
+    p.add_argument(
+        "--parity-data",
+        action="append",
+        metavar="SRC",
+        help="images for the parity check (default: --data; use real images)",
+    )
+    p.add_argument("--parity-size", type=int, default=300)
+    p.add_argument(
+        "--min-agreement",
+        type=float,
+        default=None,
+        help="minimum plate-level agreement with Keras (default by kind: fp32 .999, int8 .95)",
+    )
+
+
+def _load(args):
+    from deploy.representative import draw_images
+    from plates.modelio import load_model
+
+    model, info = load_model(args.model)
+    needs_rep = getattr(args, "int8", False)
+    rep = draw_images(args.data, info, args.calib_size, args.calib_seed) if needs_rep else None
+    parity_src = args.parity_data or args.data
+    parity = draw_images(parity_src, info, args.parity_size, 1, what="parity")
+    return model, info, rep, parity
+
+
+def cmd_tflite(args: argparse.Namespace) -> int:
+    from deploy.export import TFLiteOptions, export_tflite
+
+    mode = "int8" if args.int8 else "fp16" if args.fp16 else "dynamic" if args.dynamic else "fp32"
+    model, info, rep, parity = _load(args)
+    options = TFLiteOptions(mode, args.input_type, args.output_type, tuple(args.keep_float), args.debug_quant)
+    report = export_tflite(model, info, args.out, options, rep, parity, args.min_agreement, args.model)
+    _print(args.out, "model.tflite", report)
+    return 0
+
+
+def cmd_onnx(args: argparse.Namespace) -> int:
+    from deploy.export import OnnxOptions, export_onnx
+
+    model, info, rep, parity = _load(args)
+    report = export_onnx(
+        model,
+        info,
+        args.out,
+        OnnxOptions(args.opset, args.int8, args.optimize),
+        rep,
+        parity,
+        args.min_agreement,
+        args.model,
+    )
+    _print(args.out, "model.onnx", report)
+    return 0
+
+
+def _print(out: str, name: str, report: dict) -> None:
+    p = report["parity"]
+    print(
+        f"{out}/{name}: {report['size_bytes'] / 1e6:.3f} MB, converted in {report['conversion_seconds']}s; "
+        f"parity on {p['images']} images: plate agreement {p['plate_agreement']:.4f} "
+        f"(threshold {p['threshold']}), max |dp| {p['max_abs_prob_diff']:.2e}"
+    )
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from deploy.predictor import BundleError, Predictor
+    from plates.errors import ModelError
+
+    try:
+        p = Predictor(args.bundle, threads=args.threads)
+        for path in args.images:
+            r = p.read(p.load(path))[0]
+            if args.json:
+                print(json.dumps({"image": path, **r}, ensure_ascii=False))
+            else:
+                attrs = " ".join(f"{k}={v}" for k, v in r["attributes"].items())
+                print(f"{path}\t{r['text']}\t{r['confidence']:.4f}\t{attrs}")
+    except BundleError as exc:
+        raise ModelError(str(exc)) from None
+    return 0
+
+
+def cmd_triton(args: argparse.Namespace) -> int:
+    from deploy.triton import write_triton_repo
+
+    path = write_triton_repo(args.bundle, args.repo, args.name, args.max_batch)
+    print(f"Triton model repository: {path} (tritonserver --model-repository {args.repo})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deploy", description=__doc__)
+    add_common(parser)
+    sub = parser.add_subparsers(metavar="COMMAND")
+    p = sub.add_parser("tflite", help="TFLite bundle: fp32 (default), --fp16, --dynamic or full-integer --int8")
+    _add_export_options(p)
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--int8", action="store_true", help="full-integer post-training quantisation")
+    kind.add_argument("--fp16", action="store_true", help="float16 weights")
+    kind.add_argument("--dynamic", action="store_true", help="dynamic-range (int8 weights, float activations)")
+    p.add_argument(
+        "--input-type",
+        choices=("uint8", "int8", "float32"),
+        default="uint8",
+        help="--int8 input tensor type (uint8 = raw pixels, no float maths on the device)",
+    )
+    p.add_argument(
+        "--output-type",
+        choices=("uint8", "int8", "float32"),
+        default="float32",
+        help="--int8 output tensor type (float32 keeps fine-grained confidences)",
+    )
+    p.add_argument(
+        "--keep-float",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="keep tensors whose name contains NAME (or an op type like MEAN) in float; repeatable",
+    )
+    p.add_argument("--debug-quant", action="store_true", help="write quant_debug.csv (per-layer quantisation error)")
+    p.set_defaults(func=cmd_tflite)
+    p = sub.add_parser("onnx", help="ONNX bundle (tf2onnx), optionally static QDQ --int8")
+    _add_export_options(p)
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--int8", action="store_true", help="static QDQ quantisation (onnxruntime.quantization)")
+    p.add_argument("--optimize", action="store_true", help="store onnxruntime's optimised graph")
+    p.set_defaults(func=cmd_onnx)
+    p = sub.add_parser("predict", help="read plates with a bundle (no TensorFlow needed)")
+    p.add_argument("bundle")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("triton", help="write a Triton model repository for an ONNX bundle")
+    p.add_argument("bundle")
+    p.add_argument("--repo", required=True)
+    p.add_argument("--name", default="plates")
+    p.add_argument("--max-batch", type=int, default=64)
+    p.set_defaults(func=cmd_triton)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

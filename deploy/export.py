@@ -1,0 +1,293 @@
+"""Export a Keras multi-head model to TFLite (fp32 / fp16 / dynamic / full int8) and ONNX
+(fp32 / static QDQ int8) bundles, each checked against Keras right after conversion.
+
+A bundle folder: ``model.tflite`` or ``model.onnx``, ``labels.json`` (the same JSON is
+embedded in the ONNX ``metadata_props``), ``export_report.json``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deploy.parity import compare, enforce
+from deploy.signature import serving_function
+from plates import logger
+from plates.atomic import atomic_path, write_bytes, write_json
+from plates.bundle import ModelInfo, write_labels
+from plates.errors import PlateError
+from plates.keras import keras, tf
+from teacher.training import predict_probs
+
+TFLITE_MODES = ("fp32", "fp16", "dynamic", "int8")
+IO_TYPES = {"uint8": tf.uint8, "int8": tf.int8, "float32": tf.float32}
+
+
+@dataclasses.dataclass
+class TFLiteOptions:
+    mode: str = "fp32"
+    input_type: str = "uint8"  # int8 mode only: uint8 takes raw pixels with scale 1
+    output_type: str = "float32"
+    keep_float: Sequence[str] = ()  # layer-name substrings or op types kept in float
+    debug_quant: bool = False
+
+
+def _rep_dataset(images: np.ndarray):
+    def gen():
+        for img in images:
+            yield [img[None].astype(np.float32)]
+
+    return gen
+
+
+def convert_tflite(
+    model: keras.Model, info: ModelInfo, options: TFLiteOptions, rep: np.ndarray | None, debug_dir: Path | None = None
+) -> bytes:
+    if options.mode not in TFLITE_MODES:
+        raise PlateError(f"unknown TFLite mode {options.mode!r}; choose from {TFLITE_MODES}")
+    serve = serving_function(model, info)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
+    if options.mode == "fp16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif options.mode == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif options.mode == "int8":
+        if rep is None or not len(rep):
+            raise PlateError("--int8 needs a representative set: pass --data SRC (training images)")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = _rep_dataset(rep)
+        if options.keep_float:
+            # selective quantisation: float kernels allowed beside int8 ones
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+        else:
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = IO_TYPES[options.input_type]
+        converter.inference_output_type = IO_TYPES[options.output_type]
+        if options.keep_float or options.debug_quant:
+            return _debugged_int8(converter, options, rep, debug_dir)
+    return converter.convert()
+
+
+def _debugged_int8(converter, options: TFLiteOptions, rep: np.ndarray, debug_dir: Path | None) -> bytes:
+    """QuantizationDebugger path: per-layer error report and/or denylisted (float) nodes."""
+    ops = [k for k in options.keep_float if k[:1].isupper() and k.isupper()]  # e.g. MEAN, RSQRT
+    nodes_substr = [k for k in options.keep_float if k not in ops]
+    debug_options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=ops or None)
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=_rep_dataset(rep[:64]), debug_options=debug_options
+    )
+    if nodes_substr:
+        names = [d["name"] for d in _tensor_names(debugger)]
+        nodes = [n for n in names if any(s in n for s in nodes_substr)]
+        if not nodes:
+            raise PlateError(
+                f"--keep-float {nodes_substr}: no tensor names contain these; "
+                "run --debug-quant and pick from the report's tensor_name column"
+            )
+        debug_options = tf.lite.experimental.QuantizationDebugOptions(
+            denylisted_ops=ops or None, denylisted_nodes=nodes
+        )
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=_rep_dataset(rep[:64]), debug_options=debug_options
+        )
+    if options.debug_quant and debug_dir is not None:
+        debugger.run()
+        with atomic_path(debug_dir / "quant_debug.csv") as tmp, open(tmp, "w") as f:
+            debugger.layer_statistics_dump(f)
+        logger.info("per-layer quantisation error report: %s", debug_dir / "quant_debug.csv")
+    return debugger.get_nondebug_quantized_model() if options.keep_float else converter.convert()
+
+
+def _tensor_names(debugger) -> list[dict[str, Any]]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_content=debugger._quant_model)  # noqa: SLF001 - the debugger exposes no getter
+    return it.get_tensor_details()
+
+
+def export_tflite(
+    model: keras.Model,
+    info: ModelInfo,
+    out: str | os.PathLike,
+    options: TFLiteOptions,
+    rep: np.ndarray | None,
+    parity_images: np.ndarray,
+    min_agreement: float | None = None,
+    source: str = "",
+) -> dict[str, Any]:
+    """Convert, write the bundle, check parity with the Keras model; returns the report."""
+    from deploy.predictor import Predictor
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    data = convert_tflite(model, info, options, rep, out)
+    seconds = time.time() - start
+    with tempfile.TemporaryDirectory() as tmp:  # check before anything replaces an old bundle
+        staged = Path(tmp)
+        (staged / "model.tflite").write_bytes(data)
+        write_labels(staged, info)
+        predictor = Predictor(staged)
+        report = _parity(model, info, predictor, parity_images, options.mode, min_agreement, out / "model.tflite")
+        io_types = {
+            "input": str(predictor._in[predictor._input_name]["dtype"].__name__),
+            "outputs": sorted({d["dtype"].__name__ for d in predictor._out.values()}),
+        }
+    write_bytes(out / "model.tflite", data)
+    write_labels(out, info)
+    report = {
+        "format": "tflite",
+        **dataclasses.asdict(options),
+        "keep_float": list(options.keep_float),
+        "source_model": source,
+        "size_bytes": len(data),
+        "conversion_seconds": round(seconds, 2),
+        "representative_images": 0 if rep is None else len(rep),
+        "tensor_types": io_types,
+        "parity": report,
+    }
+    write_json(out / "export_report.json", report)
+    return report
+
+
+def _parity(model, info, predictor, images: np.ndarray, kind: str, min_agreement: float | None, where) -> dict:
+    reference = predict_probs(model, images)
+    candidate = {}
+    for i in range(0, len(images), 64):
+        for k, v in predictor.probs(images[i : i + 64]).items():
+            candidate.setdefault(k, []).append(v)
+    candidate = {k: np.concatenate(v) for k, v in candidate.items()}
+    report = compare(info.spec, reference, candidate)
+    logger.info(
+        "parity %s: plate agreement %.4f, max |dp| %.2e on %d images",
+        where,
+        report["plate_agreement"],
+        report["max_abs_prob_diff"],
+        report["images"],
+    )
+    return enforce(report, kind, min_agreement, str(where))
+
+
+@dataclasses.dataclass
+class OnnxOptions:
+    opset: int = 17
+    int8: bool = False
+    optimize: bool = False  # also write onnxruntime's optimised graph (ORT_ENABLE_EXTENDED)
+    per_channel: bool = True
+
+
+def export_onnx(
+    model: keras.Model,
+    info: ModelInfo,
+    out: str | os.PathLike,
+    options: OnnxOptions,
+    rep: np.ndarray | None,
+    parity_images: np.ndarray,
+    min_agreement: float | None = None,
+    source: str = "",
+) -> dict[str, Any]:
+    import onnx
+    import tf2onnx
+
+    from deploy.predictor import Predictor
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if options.int8 and (rep is None or not len(rep)):
+        raise PlateError("--int8 needs a calibration set: pass --data SRC (training images)")
+    serve = serving_function(model, info)
+    start = time.time()
+    spec = [tf.TensorSpec((None, info.height, info.width, info.channels), tf.float32, name="image")]
+    proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=options.opset)
+    _attach_labels(proto, info)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp)
+        fp32 = staged / "fp32.onnx"
+        onnx.save(proto, fp32)
+        final = staged / "model.onnx"
+        if options.int8:
+            _quantize_static(fp32, final, rep, options)
+        else:
+            shutil.copy(fp32, final)
+        if options.optimize:
+            _optimise(final)
+        final_proto = onnx.load(final)
+        _attach_labels(final_proto, info)  # quantisation and optimisation drop metadata
+        onnx.save(final_proto, final)
+        seconds = time.time() - start
+        write_labels(staged, info)
+        (staged / "fp32.onnx").unlink()
+        kind = "int8" if options.int8 else "fp32"
+        parity = _parity(model, info, Predictor(staged), parity_images, kind, min_agreement, out / "model.onnx")
+        data = final.read_bytes()
+    write_bytes(out / "model.onnx", data)
+    write_labels(out, info)
+    report = {
+        "format": "onnx",
+        **dataclasses.asdict(options),
+        "source_model": source,
+        "size_bytes": len(data),
+        "conversion_seconds": round(seconds, 2),
+        "representative_images": 0 if rep is None else len(rep),
+        "quantisation": "QDQ, activations QUInt8 per-tensor, weights QInt8 per-channel" if options.int8 else None,
+        "parity": parity,
+    }
+    write_json(out / "export_report.json", report)
+    return report
+
+
+def _attach_labels(proto, info: ModelInfo) -> None:
+    del proto.metadata_props[:]
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "labels.json", json.dumps(info.to_dict(), ensure_ascii=False)
+
+
+def _quantize_static(src: Path, dst: Path, rep: np.ndarray, options: OnnxOptions) -> None:
+    """Static QDQ: uint8 activations + int8 per-channel weights, the combination ONNX
+    Runtime's x86/ARM CPU kernels run fastest (QLinearConv/ MatMulInteger via QDQ fusion)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(rep[i : i + 1].astype(np.float32) for i in range(len(rep)))
+
+        def get_next(self):
+            x = next(self.it, None)
+            return None if x is None else {"image": x}
+
+    pre = src.with_name("pre.onnx")
+    try:
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+    except Exception as exc:  # pre-processing is an optimisation only
+        logger.warning("onnx quant pre-processing skipped: %s", exc)
+        shutil.copy(src, pre)
+    quantize_static(
+        str(pre),
+        str(dst),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        per_channel=options.per_channel,
+    )
+    pre.unlink()
+
+
+def _optimise(path: Path) -> None:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    so.optimized_model_filepath = str(path.with_name("optimised.onnx"))
+    ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    os.replace(path.with_name("optimised.onnx"), path)

@@ -1,0 +1,186 @@
+"""Dependency-light predictor for exported bundles: numpy + pillow + one runtime.
+
+Runtimes, in order of preference: ``ai-edge-litert`` (LiteRT), ``tflite-runtime`` (old
+32-bit devices, numpy<2), ``onnxruntime`` for ``.onnx``. TensorFlow is never imported, so
+this file can be copied alone to a Raspberry Pi next to a bundle folder
+(``model.tflite``/``model.onnx`` + ``labels.json``)::
+
+    python predictor.py BUNDLE image1.jpg image2.jpg
+
+TFLite outputs are read through the signature runner *by head name*: the raw output tensor
+order of a converted model is not the Keras order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+FORMAT = "plates-labels/1"
+
+
+class BundleError(Exception):
+    """A bundle folder or model file that cannot be used."""
+
+
+def find_model(bundle: str | os.PathLike) -> Path:
+    bundle = Path(bundle)
+    if bundle.is_file():
+        return bundle
+    models = sorted(list(bundle.glob("*.tflite")) + list(bundle.glob("*.onnx")))
+    if len(models) != 1:
+        raise BundleError(f"{bundle}: expected exactly one .tflite or .onnx model, found {[m.name for m in models]}")
+    return models[0]
+
+
+def read_labels(folder: Path) -> dict[str, Any]:
+    path = folder / "labels.json"
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BundleError(f"{path}: missing (every bundle carries its labels.json)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{path}: not valid JSON ({exc})") from None
+    if info.get("format") != FORMAT:
+        raise BundleError(f"{path}: format {info.get('format')!r}, expected {FORMAT!r}")
+    return info
+
+
+def _tflite_interpreter(path: Path, threads: int):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter
+        except ImportError:
+            raise BundleError("no TFLite runtime: pip install ai-edge-litert (or tflite-runtime on 32-bit)") from None
+    try:
+        return Interpreter(model_path=str(path), num_threads=threads)
+    except (ValueError, RuntimeError) as exc:
+        raise BundleError(f"{path}: not a valid TFLite model ({str(exc).splitlines()[0][:200]})") from None
+
+
+class Predictor:
+    """Load a bundle once, then ``probs(images)`` / ``read(images)`` on uint8 NHWC RGB arrays."""
+
+    def __init__(self, bundle: str | os.PathLike, threads: int | None = None):
+        self.model_path = find_model(bundle)
+        self.info = read_labels(self.model_path.parent)
+        self.heads = self.info["heads"]
+        self.height, self.width = int(self.info["input"]["height"]), int(self.info["input"]["width"])
+        self.threads = threads or os.cpu_count() or 1
+        suffix = self.model_path.suffix
+        if suffix == ".tflite":
+            self.runtime = "litert"
+            self._interpreter = _tflite_interpreter(self.model_path, self.threads)
+            try:
+                self._runner = self._interpreter.get_signature_runner()
+            except ValueError as exc:
+                raise BundleError(f"{self.model_path}: no serving signature ({exc})") from None
+            self._in = self._runner.get_input_details()
+            self._out = self._runner.get_output_details()
+            self._input_name = next(iter(self._in))
+        elif suffix == ".onnx":
+            self.runtime = "onnxruntime"
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            try:
+                self._session = ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+                raise BundleError(f"{self.model_path}: not a valid ONNX model ({str(exc)[:200]})") from None
+            self._input_name = self._session.get_inputs()[0].name
+        else:
+            raise BundleError(f"{self.model_path}: unknown model type {suffix!r}")
+        missing = [h["name"] for h in self.heads if h["name"] not in self.output_names]
+        if missing:
+            raise BundleError(f"{self.model_path}: model has no output(s) {missing} listed in labels.json")
+
+    @property
+    def output_names(self) -> list[str]:
+        if self.runtime == "litert":
+            return list(self._out)
+        return [o.name for o in self._session.get_outputs()]
+
+    def _prepare(self, images: np.ndarray) -> np.ndarray:
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[None]
+        if images.shape[1:] != (self.height, self.width, 3):
+            raise BundleError(f"images must be (N, {self.height}, {self.width}, 3), got {images.shape}")
+        return images
+
+    def probs(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-head probabilities (float32) for uint8 RGB images at the model's input size."""
+        images = self._prepare(images)
+        if self.runtime == "onnxruntime":
+            outs = self._session.run(None, {self._input_name: images.astype(np.float32)})
+            return dict(zip(self.output_names, outs))
+        detail = self._in[self._input_name]
+        dtype = detail["dtype"]
+        x = images.astype(np.float32)
+        if dtype in (np.uint8, np.int8):
+            scale, zero = detail["quantization"]
+            if scale:
+                x = np.round(x / scale + zero)
+            info = np.iinfo(dtype)
+            x = np.clip(x, info.min, info.max)
+        out = self._runner(**{self._input_name: x.astype(dtype)})
+        result = {}
+        for name, value in out.items():
+            d = self._out[name]
+            if d["dtype"] in (np.uint8, np.int8) and d["quantization"][0]:
+                scale, zero = d["quantization"]
+                value = (value.astype(np.float32) - zero) * scale
+            result[name] = value.astype(np.float32)
+        return result
+
+    def read(self, images: np.ndarray) -> list[dict[str, Any]]:
+        """Plate text, confidence (min over text heads of the top probability) and attributes."""
+        probs = self.probs(images)
+        text_heads = [h for h in self.heads if h.get("kind", "char") == "char"]
+        attr_heads = [h for h in self.heads if h.get("kind") == "attribute"]
+        out = []
+        for b in range(len(next(iter(probs.values())))):
+            text = "".join(h["classes"][int(probs[h["name"]][b].argmax())] for h in text_heads)
+            conf = min(float(probs[h["name"]][b].max()) for h in text_heads)
+            attrs = {h["name"]: h["classes"][int(probs[h["name"]][b].argmax())] for h in attr_heads}
+            out.append({"text": text, "confidence": conf, "attributes": attrs})
+        return out
+
+    def load(self, path: str | os.PathLike) -> np.ndarray:
+        """An image file resized to the model input (bilinear), as uint8 RGB."""
+        try:
+            with Image.open(path) as im:
+                return np.asarray(im.convert("RGB").resize((self.width, self.height), Image.Resampling.BILINEAR))
+        except (OSError, SyntaxError) as exc:
+            raise BundleError(f"{path}: not a readable image ({exc})") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2:
+        print("usage: predictor.py BUNDLE IMAGE [IMAGE ...]", file=sys.stderr)
+        return 2
+    try:
+        p = Predictor(argv[0])
+        for path in argv[1:]:
+            r = p.read(p.load(path))[0]
+            attrs = " ".join(f"{k}={v}" for k, v in r["attributes"].items())
+            print(f"{path}\t{r['text']}\t{r['confidence']:.4f}\t{attrs}")
+    except BundleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Every export kind from one tiny trained model, scored by the light predictor."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deploy.export import OnnxOptions, TFLiteOptions, export_onnx, export_tflite
+from deploy.parity import ParityError
+from deploy.predictor import BundleError, Predictor
+from plates.bundle import read_labels
+from plates.errors import ModelError, PlateError
+from tests.conftest import tiny_model
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, spec, synth_samples):
+    from plates.modelio import load_model
+    from plates.pipeline import load_images
+    from teacher.training import TrainConfig, Trainer
+
+    run = tmp_path_factory.mktemp("tiny") / "run"
+    _, info = tiny_model(spec)
+    Trainer(
+        lambda: tiny_model(spec)[0],
+        info,
+        TrainConfig(epochs=3, steps_per_epoch=10, batch_size=32, lr=1e-2),
+        run,
+        progress=False,
+    ).fit(synth_samples)
+    model, info = load_model(run)
+    images = load_images(synth_samples.subset(range(96)), info.size)
+    return run, model, info, images
+
+
+def _keras(model, images):
+    from teacher.training import predict_probs
+
+    return predict_probs(model, images)
+
+
+@pytest.mark.parametrize("mode", ["fp32", "fp16", "dynamic", "int8"])
+def test_tflite_bundles_agree_with_keras(trained, tmp_path, mode):
+    run, model, info, images = trained
+    report = export_tflite(model, info, tmp_path / mode, TFLiteOptions(mode), images[:64], images, 0.0, str(run))
+    assert (tmp_path / mode / "labels.json").exists() and (tmp_path / mode / "export_report.json").exists()
+    assert read_labels(tmp_path / mode).spec == info.spec
+    p = Predictor(tmp_path / mode, threads=1)
+    probs = p.probs(images)
+    assert set(probs) == set(info.spec.names)
+    ref = _keras(model, images)
+    agreement = np.mean([(probs[n].argmax(1) == ref[n].argmax(1)).mean() for n in info.spec.names])
+    if mode == "fp32":
+        # exact: also proves outputs are matched by name, not by (scrambled) tensor order
+        assert max(np.abs(probs[n] - ref[n]).max() for n in info.spec.names) < 1e-4
+        assert report["parity"]["plate_agreement"] == 1.0
+    else:
+        assert agreement > 0.8, agreement
+    if mode == "int8":
+        assert p._in["image"]["dtype"] == np.uint8  # raw pixels straight in
+        assert report["tensor_types"]["input"] == "uint8"
+
+
+@pytest.mark.parametrize("int8", [False, True])
+def test_onnx_bundles_agree_and_embed_labels(trained, tmp_path, int8):
+    import onnx
+
+    run, model, info, images = trained
+    out = tmp_path / ("int8" if int8 else "fp32")
+    export_onnx(model, info, out, OnnxOptions(int8=int8), images[:64], images, 0.0, str(run))
+    proto = onnx.load(out / "model.onnx")
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert json.loads(meta["labels.json"]) == json.loads((out / "labels.json").read_text())
+    assert [o.name for o in proto.graph.output] == list(info.spec.names)
+    probs, ref = Predictor(out).probs(images), _keras(model, images)
+    if not int8:
+        assert max(np.abs(probs[n] - ref[n]).max() for n in info.spec.names) < 1e-4
+    assert np.mean([(probs[n].argmax(1) == ref[n].argmax(1)).mean() for n in info.spec.names]) > 0.8
+
+
+def test_parity_threshold_fails_loudly_and_keeps_the_old_bundle(trained, tmp_path):
+    run, model, info, images = trained
+    export_tflite(model, info, tmp_path / "b", TFLiteOptions("fp32"), None, images, None, str(run))
+    before = (tmp_path / "b" / "model.tflite").read_bytes()
+    with pytest.raises(ParityError, match="plate-level agreement"):
+        export_tflite(model, info, tmp_path / "b", TFLiteOptions("int8"), images[:32], images, 1.01, str(run))
+    assert (tmp_path / "b" / "model.tflite").read_bytes() == before
+
+
+def test_bad_inputs_get_clear_errors(trained, tmp_path):
+    run, model, info, images = trained
+    with pytest.raises(PlateError, match="representative set"):
+        export_tflite(model, info, tmp_path / "x", TFLiteOptions("int8"), None, images, None)
+    (tmp_path / "corrupt").mkdir()
+    (tmp_path / "corrupt" / "model.tflite").write_bytes(b"\x00garbage" * 10)
+    (tmp_path / "corrupt" / "labels.json").write_text((run / "labels.json").read_text())
+    with pytest.raises(BundleError, match="not a valid TFLite model"):
+        Predictor(tmp_path / "corrupt")
+    from plates.keras import keras
+
+    plain = keras.Sequential([keras.Input((16, 48, 3)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    with pytest.raises(ModelError, match="no output named 'char1'"):
+        export_tflite(plain, info, tmp_path / "y", TFLiteOptions("fp32"), None, images, None)
+
+
+def test_predictor_runs_without_tensorflow_and_cli_predicts(trained, tmp_path, synth_samples):
+    run, model, info, images = trained
+    export_tflite(model, info, tmp_path / "b", TFLiteOptions("fp32"), None, images, None)
+    code = (
+        "import sys, deploy.predictor as p; rc = p.main(sys.argv[1:]); "
+        "assert 'tensorflow' not in sys.modules, 'predictor imported TensorFlow'; sys.exit(rc)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "b"), synth_samples.paths[0]],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    path, text, conf, _ = out.stdout.strip().split("\t")
+    assert path == synth_samples.paths[0] and 7 <= len(text) <= 8 and 0 < float(conf) <= 1
+
+
+def test_triton_repository(trained, tmp_path):
+    from deploy.triton import write_triton_repo
+
+    run, model, info, images = trained
+    export_onnx(model, info, tmp_path / "onnx", OnnxOptions(), None, images, None)
+    repo = write_triton_repo(tmp_path / "onnx", tmp_path / "repo", "plates")
+    config = (repo / "config.pbtxt").read_text()
+    assert 'backend: "onnxruntime"' in config and "dynamic_batching" in config and "FORMAT_NHWC" in config
+    for head in info.spec.heads:
+        assert f'name: "{head.name}"' in config
+        assert (repo / f"{head.name}_labels.txt").read_text().split("\n")[: len(head.classes)] == list(head.classes)
+    assert (repo / "1" / "model.onnx").exists()
+    with pytest.raises(PlateError, match="no model.onnx"):
+        write_triton_repo(tmp_path / "repo", tmp_path / "repo2")
