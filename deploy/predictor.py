@@ -123,7 +123,7 @@ class Predictor:
         images = self._prepare(images)
         if self.runtime == "onnxruntime":
             outs = self._session.run(None, {self._input_name: images.astype(np.float32)})
-            return dict(zip(self.output_names, outs))
+            return dict(zip(self.output_names, outs, strict=True))
         detail = self._in[self._input_name]
         dtype = detail["dtype"]
         x = images.astype(np.float32)

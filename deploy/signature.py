@@ -23,7 +23,7 @@ def serving_function(model: keras.Model, info: ModelInfo, batch: int | None = No
         outputs = model(image, training=False)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
-        by_name = dict(zip(names, outputs))
+        by_name = dict(zip(names, outputs, strict=True))
         return {h.name: by_name[h.name] for h in info.spec.heads}
 
     return serve
