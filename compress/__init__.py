@@ -1,1 +1,1 @@
-"""compress stage."""
+"""Model compression: network slimming, distillation, quantisation-aware training."""

@@ -143,6 +143,21 @@ class Predictor:
             result[name] = value.astype(np.float32)
         return result
 
+    def bind(self, images: np.ndarray):
+        """A no-argument callable running only the model on ``images`` (inputs prepared
+        once), for latency measurement without Python pre/post-processing."""
+        images = self._prepare(images)
+        if self.runtime == "onnxruntime":
+            feed = {self._input_name: images.astype(np.float32)}
+            return lambda: self._session.run(None, feed)
+        detail = self._in[self._input_name]
+        x = images.astype(np.float32)
+        if detail["dtype"] in (np.uint8, np.int8) and detail["quantization"][0]:
+            scale, zero = detail["quantization"]
+            x = np.round(x / scale + zero)
+        feed = {self._input_name: x.astype(detail["dtype"])}
+        return lambda: self._runner(**feed)
+
     def read(self, images: np.ndarray) -> list[dict[str, Any]]:
         """Plate text, confidence (min over text heads of the top probability) and attributes."""
         probs = self.probs(images)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from plates.bundle import ModelInfo
 from plates.errors import ModelError
 from plates.keras import keras, tf
-from plates.modelio import check_heads
+from plates.modelio import check_heads, head_names
 
 
 def serving_function(model: keras.Model, info: ModelInfo, batch: int | None = None):
@@ -15,7 +15,7 @@ def serving_function(model: keras.Model, info: ModelInfo, batch: int | None = No
     if not isinstance(model, keras.Model):
         raise ModelError(f"expected a Keras model, got {type(model).__name__}")
     check_heads(model, info)
-    names = list(model.output_names)
+    names = head_names(model)
     spec = tf.TensorSpec((batch, info.height, info.width, info.channels), tf.float32, name="image")
 
     @tf.function(input_signature=[spec])

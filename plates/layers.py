@@ -41,4 +41,7 @@ def create_normaliser(name: str, **kwargs) -> keras.layers.Layer:
 
 
 def custom_objects() -> dict[str, type]:
-    return {cls.__name__: cls for cls in NORMALISERS.values()}
+    """Every custom layer a saved model may hold (normalisers, MobileNetV3 activations)."""
+    from student.layers import custom_objects as student_objects
+
+    return {**{cls.__name__: cls for cls in NORMALISERS.values()}, **student_objects()}

@@ -5,6 +5,7 @@ stage's folder this way."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -15,35 +16,63 @@ from plates.keras import keras
 from plates.layers import custom_objects
 
 MODEL_FILE = "model.keras"
+QAT_MODEL_FILE = "model.h5"  # tfmot wrappers do not round-trip through the .keras format
 
 
 def save_model(folder: str | os.PathLike, model: keras.Model, info: ModelInfo) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / MODEL_FILE) as tmp:
+    name = QAT_MODEL_FILE if info.extra.get("qat") else MODEL_FILE
+    with atomic_path(folder / name) as tmp:
         model.save(tmp)
     write_labels(folder, info)
     return folder
 
 
+def model_file(path: str | os.PathLike) -> Path:
+    """The model file of a folder (``model.keras``, or ``model.h5`` for QAT models)."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    for name in (MODEL_FILE, QAT_MODEL_FILE):
+        if (path / name).exists():
+            return path / name
+    return path / MODEL_FILE
+
+
 def load_model(path: str | os.PathLike, compile: bool = False) -> tuple[keras.Model, ModelInfo]:
     """Load ``model.keras`` (given the file or its folder) and the ``labels.json`` beside it."""
-    path = Path(path)
-    file = path / MODEL_FILE if path.is_dir() else path
+    file = model_file(path)
     if not file.is_file():
         raise ModelError(f"{file}: no Keras model here (expected {MODEL_FILE} in the folder)")
     info = read_labels(file.parent)
+    scope = contextlib.nullcontext()
+    if info.extra.get("qat"):  # tfmot wrappers need their scope to deserialise
+        import tensorflow_model_optimization as tfmot
+
+        from compress.qat import scope as qat_scope
+
+        scope = tfmot.quantization.keras.quantize_scope(qat_scope())
     try:
-        model = keras.models.load_model(file, custom_objects=custom_objects(), compile=compile)
+        with scope:
+            model = keras.models.load_model(file, custom_objects=custom_objects(), compile=compile)
     except Exception as exc:  # Keras raises many kinds for a corrupt file
         raise ModelError(f"{file}: cannot load Keras model ({type(exc).__name__}: {str(exc)[:200]})") from None
     check_heads(model, info, str(file))
     return model, info
 
 
+QAT_PREFIX = "quant_"  # tfmot renames every layer it wraps
+
+
+def head_names(model: keras.Model) -> list[str]:
+    """Output names as head names (a QAT model's ``quant_char1`` is head ``char1``)."""
+    return [n[len(QAT_PREFIX) :] if n.startswith(QAT_PREFIX) else n for n in model.output_names]
+
+
 def check_heads(model: keras.Model, info: ModelInfo, where: str = "model") -> None:
     """The model must have one softmax output per head, named after it, of the right width."""
-    names = list(model.output_names)
+    names = head_names(model)
     for head in info.spec.heads:
         if head.name not in names:
             raise ModelError(f"{where}: has no output named {head.name!r} (outputs: {names})")
@@ -60,4 +89,4 @@ def outputs_by_name(model: keras.Model, outputs) -> dict:
         return outputs
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
-    return dict(zip(model.output_names, outputs, strict=False))
+    return dict(zip(head_names(model), outputs, strict=True))

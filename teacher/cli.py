@@ -90,11 +90,14 @@ def train_config(args: argparse.Namespace):
         augment=not args.no_augment,
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
+        hard_weight=getattr(args, "hard_weight", 1.0),
     )
 
 
-def run_training(args: argparse.Namespace, build, info, extra_config: dict, extra_loss=None) -> int:
-    """Shared tail of every training command: data, strategy, fit, final evaluation."""
+def run_training(args: argparse.Namespace, build, info, extra_config: dict, extra_loss=None, prepare=None) -> int:
+    """Shared tail of every training command: data, strategy, fit, final evaluation.
+
+    ``prepare(train) -> (train, extra_loss)`` may rewrite the training set first (cached teacher)."""
     from plates.modelio import load_model
     from plates.readers import read_sources
     from teacher.distribute import create_strategy
@@ -104,6 +107,8 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
     strategy = create_strategy(args.strategy, args.devices)
     train = read_sources(args.train, info.spec)
     val = read_sources([args.val], info.spec) if args.val else None
+    if prepare is not None:
+        train, extra_loss = prepare(train)
     trainer = Trainer(
         build, info, train_config(args), args.run, strategy, extra_loss=extra_loss, progress=not args.quiet
     )
@@ -131,11 +136,11 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
 
 def cmd_train(args: argparse.Namespace) -> int:
     from plates.spec import default_spec
-    from teacher.heads import create_teacher
+    from teacher.heads import create_classifier
 
     spec = default_spec(attributes=not args.no_attributes)
     kwargs = {"width": args.width, "strides": args.strides} if args.backbone == "resnet18" else {"width": args.width}
-    make = lambda: create_teacher(
+    make = lambda: create_classifier(
         spec,
         args.input_size,
         args.backbone,

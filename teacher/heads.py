@@ -46,7 +46,7 @@ def build_classifier(
     return keras.Model(inputs, attach_heads(features, info.spec, neck, dropout), name=name)
 
 
-def create_teacher(
+def create_classifier(
     spec: PlateSpec,
     input_size: tuple[int, int] = (48, 144),
     backbone: str = "resnet18",
@@ -76,6 +76,6 @@ def create_teacher(
         normalisation,
         neck,
         dropout,
-        name=f"teacher_{backbone}",
+        name=f"plates_{backbone}",
     )
     return model, info

@@ -45,6 +45,8 @@ def _all_layers(model: keras.Model):
     for layer in model.layers:
         if isinstance(layer, keras.Model):
             yield from _all_layers(layer)
+        elif isinstance(getattr(layer, "layer", None), keras.layers.Layer):  # tfmot QuantizeWrapper
+            yield layer.layer
         else:
             yield layer
 
@@ -52,8 +54,9 @@ def _all_layers(model: keras.Model):
 def penalty(model: keras.Model, decay: Decay) -> tf.Tensor:
     """The scalar regularisation term to add to the loss."""
     total = tf.constant(0.0)
-    if decay.kernel_l2:
-        total += decay.kernel_l2 * 0.5 * tf.add_n([tf.reduce_sum(tf.square(k)) for k in kernels(model)])
+    ks = kernels(model)
+    if ks and decay.kernel_l2:
+        total += decay.kernel_l2 * 0.5 * tf.add_n([tf.reduce_sum(tf.square(k)) for k in ks])
     gs = gammas(model)
     if gs and decay.gamma_l2:
         total += decay.gamma_l2 * 0.5 * tf.add_n([tf.reduce_sum(tf.square(g)) for g in gs])

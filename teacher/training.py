@@ -26,7 +26,7 @@ from plates.bundle import ModelInfo
 from plates.errors import PlateError
 from plates.keras import keras, tf
 from plates.metrics import evaluate
-from plates.modelio import outputs_by_name, save_model
+from plates.modelio import head_names, model_file, outputs_by_name, save_model
 from plates.pipeline import Augment, make_dataset
 from plates.readers import Samples
 from teacher.losses import create_loss
@@ -60,6 +60,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch
     eval_batch_size: int = 256
+    hard_weight: float = 1.0  # weight of the label loss (distillation's alpha)
 
     def loss_kwargs(self) -> dict[str, Any]:
         if self.loss == "focal":
@@ -69,7 +70,9 @@ class TrainConfig:
         return {"label_smoothing": self.label_smoothing}
 
 
-#: extra(images, labels, outputs by head) -> scalar added to the loss (e.g. distillation)
+#: extra(images, labels, outputs by head) -> scalar added to the loss (e.g. distillation). It may
+#: have ``trainable_variables`` (e.g. a hint adapter), optimised with the model. Labels may carry
+#: columns after the heads (e.g. a sample index for cached teacher outputs).
 ExtraLoss = Callable[[tf.Tensor, tf.Tensor, dict[str, tf.Tensor]], tf.Tensor]
 
 
@@ -80,7 +83,7 @@ def predict_probs(
     if isinstance(images, np.ndarray):
         images = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
     fn = tf.function(lambda x: model(tf.cast(x, tf.float32), training=False), reduce_retracing=True)
-    chunks: dict[str, list[np.ndarray]] = {n: [] for n in model.output_names}
+    chunks: dict[str, list[np.ndarray]] = {n: [] for n in head_names(model)}
     for batch in images:
         x = batch[0] if isinstance(batch, tuple) else batch
         for name, out in outputs_by_name(model, fn(x)).items():
@@ -115,6 +118,7 @@ class Trainer:
             self.epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name="epoch")
             self.best = tf.Variable(-1.0, trainable=False, dtype=tf.float64, name="best")
             self.extra = extra_loss(self.model) if extra_loss else None
+        self.trainable = list(self.model.trainable_variables) + list(getattr(self.extra, "trainable_variables", []))
         unknown = set(config.head_weights) - set(info.spec.names)
         if unknown:
             raise PlateError(f"loss weights name unknown head(s) {sorted(unknown)}; heads are {list(info.spec.names)}")
@@ -133,7 +137,7 @@ class Trainer:
         for i, head in enumerate(self.info.spec.heads):
             per, w = self.losses[head.name].per_sample(labels[:, i], outputs[head.name])
             head_losses[head.name] = tf.reduce_sum(per * w) / tf.maximum(counts[i], 1.0)
-            total += self.config.head_weights.get(head.name, 1.0) * head_losses[head.name]
+            total += self.config.hard_weight * self.config.head_weights.get(head.name, 1.0) * head_losses[head.name]
         reg = penalty(self.model, self.decay) / replicas
         total += reg
         if self.extra is not None:
@@ -171,10 +175,11 @@ class Trainer:
         with self.strategy.scope():
             schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
             self.optimizer = RAdam(schedule)
-            self.optimizer.build(self.model.trainable_variables)
+            self.optimizer.build(self.trainable)
             ghm = {f"loss_{k}_{i}": v for k, loss in self.losses.items() for i, v in enumerate(loss.variables)}
+            extra = {"extra": self.extra} if isinstance(self.extra, tf.Module) else {}
             ckpt = tf.train.Checkpoint(
-                model=self.model, optimizer=self.optimizer, epoch=self.epoch, best=self.best, **ghm
+                model=self.model, optimizer=self.optimizer, epoch=self.epoch, best=self.best, **ghm, **extra
             )
         manager = tf.train.CheckpointManager(ckpt, self.run_dir / "checkpoints", max_to_keep=2)
         if manager.latest_checkpoint:
@@ -261,7 +266,7 @@ class Trainer:
             self.epoch.assign_add(1)
             manager.save()
             write_json(history_path, history)
-        if not (self.run_dir / "model.keras").exists():
+        if not model_file(self.run_dir).exists():
             save_model(self.run_dir, self.model, self.info)
         summary = {
             "epochs": cfg.epochs,

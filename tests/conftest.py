@@ -34,6 +34,6 @@ def synth_samples(synth_dir, spec):
 
 
 def tiny_model(spec, size=TINY_SIZE, width=4, neck=8):
-    from teacher.heads import create_teacher
+    from teacher.heads import create_classifier
 
-    return create_teacher(spec, size, "tiny", neck=neck, dropout=0.0, width=width)
+    return create_classifier(spec, size, "tiny", neck=neck, dropout=0.0, width=width)

@@ -1,0 +1,197 @@
+"""``benchmarks``: accuracy and latency of every artefact, reports, device runners and the
+end-to-end pipeline (the README's main job)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from plates.cli_support import add_common, run
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Accuracy and/or latency of artefacts, in one process, written as JSON + Markdown."""
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    from benchmarks.artefacts import find_artefacts
+    from benchmarks.measure import accuracy, agreement, latency, model_stats, warnings
+    from benchmarks.report import write_report
+    from plates.bundle import read_labels
+    from plates.codec import confidence, top_labels
+    from plates.metrics import coverage_curve, plate_correct
+    from plates.pipeline import load_images
+    from plates.readers import read_sources
+    from teacher.runinfo import machine, versions
+
+    arts = find_artefacts(args.artefacts)
+    info = read_labels(arts[0].folder)
+    samples = read_sources(args.data, info.spec) if args.data else None
+    images = load_images(samples, info.size) if samples is not None else None
+    results, reference = [], None
+    for a in arts:
+        row = {**a.describe(), **model_stats(a)}
+        slim = (
+            read_labels(a.source).extra.get("slimmed_from")
+            if a.source and (a.source / "labels.json").exists()
+            else None
+        )
+        if slim:
+            row["slimmed_from"] = slim
+        if samples is not None and not args.latency_only:
+            a_info = read_labels(a.folder)
+            imgs = images if a_info.size == info.size else load_images(samples, a_info.size)
+            metrics, probs = accuracy(a, samples, imgs)
+            correct = plate_correct(a_info.spec, samples.labels, top_labels(a_info.spec, probs))
+            metrics["coverage_curve"] = coverage_curve(confidence(a_info.spec, probs), correct, 51)
+            row["accuracy"] = metrics
+            if reference is None:
+                reference = probs
+            row["agreement"] = agreement(a_info.spec, reference, probs)
+        if not args.accuracy_only:
+            a_info = read_labels(a.folder)
+            image = (
+                np.random.default_rng(0).integers(0, 256, (*a_info.size, 3), dtype=np.uint8)
+                if images is None or a_info.size != info.size
+                else images[0]
+            )
+            row["latency"] = []
+            for threads in args.threads:
+                for batch in args.batch:
+                    if a.kind == "keras" and threads != args.threads[0]:
+                        continue  # TF threads are fixed per process
+                    row["latency"].append(latency(a, image, threads, batch, args.warmup, args.runs, args.min_seconds))
+        results.append(row)
+    result = {
+        "title": args.title,
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": " ".join(["benchmarks", *sys.argv[1:]])
+        if sys.argv[0].endswith("benchmarks")
+        else " ".join(sys.argv),
+        "machine": machine(),
+        "versions": versions(),
+        "settings": {
+            "data": args.data,
+            "images": 0 if samples is None else len(samples),
+            "threads": args.threads,
+            "batches": args.batch,
+            "warmup": args.warmup,
+            "runs": args.runs,
+            "min_seconds": args.min_seconds,
+            "reference": arts[0].name,
+        },
+        "artefacts": results,
+        "warnings": warnings(results),
+    }
+    for w in result["warnings"]:
+        print(f"warning: {w}")
+    path = write_report([result], Path(args.out), args.name)
+    print(f"wrote {path} (+ {args.name}.json, plots) in {args.out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from benchmarks.report import load_results, write_report
+
+    runs = []
+    for r in load_results(args.results):
+        runs += r["runs"] if "runs" in r else [r]
+    print(f"wrote {write_report(runs, args.out, args.name)}")
+    return 0
+
+
+def cmd_android(args: argparse.Namespace) -> int:
+    import json
+
+    from benchmarks import android
+
+    if args.parse:
+        from pathlib import Path
+
+        print(json.dumps(android.parse(Path(args.parse).read_text(errors="replace")), indent=2))
+        return 0
+    for c in android.commands(args.model, args.threads, args.runs, gpu=args.gpu):
+        print(c)
+    return 0
+
+
+def cmd_device_package(args: argparse.Namespace) -> int:
+    import tarfile
+    from pathlib import Path
+
+    import benchmarks.device.runner as runner
+    import deploy.predictor as predictor
+
+    out = Path(args.out)
+    with tarfile.open(out, "w:gz") as tar:
+        tar.add(runner.__file__, "plates-bench/runner.py")
+        tar.add(predictor.__file__, "plates-bench/predictor.py")
+        for b in map(Path, args.bundles):
+            tar.add(b, f"plates-bench/bundles/{b.name}")
+    print(
+        f"wrote {out}. On the device:\n  tar xzf {out.name} && cd plates-bench && "
+        "python3 -m pip install ai-edge-litert numpy pillow  # 32-bit: tflite-runtime 'numpy<2'\n"
+        "  python3 runner.py bundles/* --threads 1 4 --out device.json\n"
+        "then copy device.json back and: benchmarks report device.json host.json --out benchmarks/results"
+    )
+    return 0
+
+
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    from benchmarks.pipeline import run_pipeline
+
+    return run_pipeline(args.out, args.scale, args.real, not args.quiet)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="benchmarks", description=__doc__)
+    add_common(parser)
+    sub = parser.add_subparsers(metavar="COMMAND")
+    p = sub.add_parser("run", help="accuracy + latency of artefacts (Keras folders, TFLite/ONNX bundles) in one run")
+    p.add_argument("artefacts", nargs="+", help="model/bundle folders (or folders of them); the first is the reference")
+    p.add_argument("--data", action="append", metavar="SRC", help="labelled set for accuracy (e.g. real dev)")
+    p.add_argument("--threads", type=int, nargs="+", default=[1])
+    p.add_argument("--batch", type=int, nargs="+", default=[1], help="batch sizes (1 = device; sweep for server)")
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--min-seconds", type=float, default=10.0)
+    p.add_argument("--accuracy-only", action="store_true")
+    p.add_argument("--latency-only", action="store_true")
+    p.add_argument("--title", default="host")
+    p.add_argument("--name", default="report")
+    p.add_argument("--out", default="benchmarks/results")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("report", help="merge result JSON files (host, device) into one report")
+    p.add_argument("results", nargs="+")
+    p.add_argument("--out", required=True)
+    p.add_argument("--name", default="report")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("android", help="adb + benchmark_model commands, or --parse its output")
+    p.add_argument("model", nargs="?", default="model.tflite")
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--gpu", action="store_true", help="GPU delegate instead of XNNPACK")
+    p.add_argument("--parse", metavar="OUTPUT.txt", help="parse benchmark_model output into JSON")
+    p.set_defaults(func=cmd_android)
+    p = sub.add_parser("device-package", help="tar.gz of bundles + the TensorFlow-free runner for a Raspberry Pi")
+    p.add_argument("bundles", nargs="+")
+    p.add_argument("--out", default="plates-bench.tar.gz")
+    p.set_defaults(func=cmd_device_package)
+    p = sub.add_parser("pipeline", help="the whole flow on synthetic data, then the report (README main job)")
+    p.add_argument("--scale", choices=("tiny", "small", "real"), default="small")
+    p.add_argument("--out", default="runs/pipeline")
+    p.add_argument("--real", default=None, help="real labelled set to evaluate on (default: shared dev set if present)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_pipeline)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

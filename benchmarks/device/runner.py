@@ -1,0 +1,120 @@
+"""Self-contained latency runner for a device (Raspberry Pi, any Linux board).
+
+Needs only numpy + pillow + a TFLite runtime (64-bit Pi OS: ``pip install ai-edge-litert
+numpy``; 32-bit: ``pip install tflite-runtime 'numpy<2'``) and ``predictor.py`` beside it.
+Writes the same JSON as ``benchmarks run``, which ``benchmarks report`` merges::
+
+    python3 runner.py bundles/* --threads 1 4 --out pi.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from predictor import BundleError, Predictor  # noqa: E402
+
+
+def stats(seconds: np.ndarray, batch: int) -> dict:
+    ms = seconds * 1000
+    return {
+        "runs": len(ms),
+        "batch": batch,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p90_ms": float(np.percentile(ms, 90)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "mean_ms": float(ms.mean()),
+        "std_ms": float(ms.std()),
+        "min_ms": float(ms.min()),
+        "throughput_ips": float(batch * len(ms) / seconds.sum()),
+    }
+
+
+def bench(bundle: Path, threads: int, warmup: int, runs: int, min_seconds: float) -> dict:
+    p = Predictor(bundle, threads=threads)
+    image = np.random.default_rng(0).integers(0, 256, (1, p.height, p.width, 3), dtype=np.uint8)
+    fn = p.bind(image)
+    for _ in range(warmup):
+        fn()
+    samples, start = [], time.perf_counter()
+    while len(samples) < runs or time.perf_counter() - start < min_seconds:
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    out = stats(np.asarray(samples), 1)
+    out.update(
+        runtime=f"{p.runtime} on device",
+        threads=threads,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("bundles", nargs="+")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 4])
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--min-seconds", type=float, default=10.0)
+    ap.add_argument("--out", default="device.json")
+    args = ap.parse_args()
+    artefacts = []
+    for b in map(Path, args.bundles):
+        try:
+            model = next(iter(sorted(b.glob("*.tflite")) + sorted(b.glob("*.onnx"))))
+            report = json.loads((b / "export_report.json").read_text()) if (b / "export_report.json").exists() else {}
+            lat = [bench(b, t, args.warmup, args.runs, args.min_seconds) for t in args.threads]
+        except (BundleError, StopIteration) as exc:
+            print(f"skip {b}: {exc or 'no model file'}", file=sys.stderr)
+            continue
+        artefacts.append(
+            {
+                "name": b.name,
+                "path": str(model),
+                "kind": model.suffix[1:],
+                "precision": report.get("mode", "int8" if report.get("int8") else "fp32"),
+                "source": report.get("source_model"),
+                "size_bytes": model.stat().st_size,
+                "latency": lat,
+            }
+        )
+        print(f"{b.name}: " + ", ".join(f"{x['threads']}t p50 {x['p50_ms']:.2f} ms" for x in lat))
+    result = {
+        "title": f"device {platform.node()}",
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": " ".join(sys.argv),
+        "machine": {
+            "host": platform.node(),
+            "arch": platform.machine(),
+            "system": platform.platform(),
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+        },
+        "versions": {"python": platform.python_version(), "numpy": np.__version__},
+        "settings": {
+            "threads": args.threads,
+            "batches": [1],
+            "warmup": args.warmup,
+            "runs": args.runs,
+            "min_seconds": args.min_seconds,
+        },
+        "artefacts": artefacts,
+        "warnings": [],
+    }
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

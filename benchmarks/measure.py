@@ -1,0 +1,122 @@
+"""Measure accuracy and latency of artefacts in one run, with the machine and versions."""
+
+from __future__ import annotations
+
+import resource
+from typing import Any
+
+import numpy as np
+
+from benchmarks.artefacts import Artefact
+from benchmarks.timing import measure
+from plates import logger
+from plates.codec import top_labels
+from plates.metrics import evaluate
+from plates.readers import Samples
+
+
+def _keras_fn(path, images: np.ndarray):
+    from plates.keras import tf
+    from plates.modelio import load_model
+
+    model, info = load_model(path)
+    fn = tf.function(lambda x: model(x, training=False))
+    x = tf.constant(images.astype(np.float32))
+    return model, info, lambda: fn(x)
+
+
+def model_stats(artefact: Artefact) -> dict[str, Any]:
+    """Parameters and MACs of the Keras model behind an artefact."""
+    from plates.modelio import model_file
+
+    if artefact.source is None or not model_file(artefact.source).exists():
+        return {}
+    from benchmarks.flops import count_macs
+    from plates.modelio import load_model
+
+    model, _ = load_model(artefact.source)
+    return {"params": int(model.count_params()), "macs": int(count_macs(model))}
+
+
+def accuracy(artefact: Artefact, samples: Samples, images: np.ndarray) -> tuple[dict[str, Any], dict]:
+    if artefact.kind == "keras":
+        from plates.modelio import load_model
+        from teacher.training import predict_probs
+
+        model, info = load_model(artefact.folder)
+        probs = predict_probs(model, images)
+    else:
+        from deploy.evaluate import bundle_probs
+        from deploy.predictor import Predictor
+
+        p = Predictor(artefact.folder)
+        from plates.bundle import read_labels
+
+        info = read_labels(artefact.folder)
+        probs = bundle_probs(p, images)
+    return evaluate(info.spec, samples.labels, probs), probs
+
+
+def latency(
+    artefact: Artefact, image: np.ndarray, threads: int, batch: int, warmup: int, runs: int, min_seconds: float
+) -> dict[str, Any]:
+    images = np.repeat(image[None], batch, axis=0)
+    if artefact.kind == "keras":
+        _, _, fn = _keras_fn(artefact.folder, images)
+        runtime = "keras (tf_keras, TF intra-op threads as set at start)"
+    else:
+        from deploy.predictor import Predictor
+
+        p = Predictor(artefact.folder, threads=threads)
+        fn = p.bind(images)
+        runtime = "LiteRT (XNNPACK)" if p.runtime == "litert" else "ONNX Runtime (CPU EP)"
+    stats = measure(fn, warmup, runs, min_seconds, batch=batch)
+    stats.update(
+        runtime=runtime, threads=threads, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
+    logger.info(
+        "%s %s threads=%d batch=%d p50=%.3fms p90=%.3fms",
+        artefact.name,
+        runtime.split(" ")[0],
+        threads,
+        batch,
+        stats["p50_ms"],
+        stats["p90_ms"],
+    )
+    return stats
+
+
+def agreement(spec, reference: dict, probs: dict) -> float:
+    chars = [i for i, h in enumerate(spec.heads) if h.kind == "char"]
+    a, b = top_labels(spec, reference), top_labels(spec, probs)
+    return float((a[:, chars] == b[:, chars]).all(1).mean())
+
+
+def warnings(results: list[dict[str, Any]]) -> list[str]:
+    """int8 slower than its fp32 twin; a slimmed model not faster than its parent."""
+    out = []
+    by_key: dict[tuple, dict] = {}
+    for r in results:
+        for lat in r.get("latency", []):
+            by_key[(r["source"], r["kind"], r["precision"], lat["threads"], lat["batch"])] = lat
+    for (source, kind, precision, threads, batch), lat in by_key.items():
+        if precision == "int8":
+            twin = by_key.get((source, kind, "fp32", threads, batch))
+            if twin and lat["p50_ms"] > twin["p50_ms"]:
+                out.append(
+                    f"int8 {kind} of {source} is slower than its fp32 twin at {threads} thread(s), batch {batch}: "
+                    f"{lat['p50_ms']:.3f} ms vs {twin['p50_ms']:.3f} ms (p50)"
+                )
+    for r in results:
+        parent = r.get("slimmed_from")
+        if not parent:
+            continue
+        for q in results:
+            if q.get("source") == parent and q["kind"] == r["kind"] and q["precision"] == r["precision"]:
+                for a, b in zip(r.get("latency", []), q.get("latency", []), strict=False):
+                    if a["threads"] == b["threads"] and a["batch"] == b["batch"] and a["p50_ms"] >= b["p50_ms"]:
+                        out.append(
+                            f"slimmed {r['name']} is not faster than its parent {q['name']} "
+                            f"({a['p50_ms']:.3f} vs {b['p50_ms']:.3f} ms p50, {a['threads']} thread(s))"
+                        )
+    return out

@@ -1,0 +1,193 @@
+"""The whole flow on synthetic data: generate -> teacher -> student / distil -> QAT ->
+export (TFLite fp32/int8, ONNX fp32/int8) -> accuracy + latency report.
+
+Each step is the same CLI command a user would type (printed as it runs), so the pipeline
+doubles as a worked example. ``--scale`` picks the size: ``tiny`` (the test), ``small``
+(the README's main job, minutes on 2 cores) or ``real`` (the recorded run's settings)."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+
+from plates import logger
+from plates.errors import PlateError
+
+SCALES = {
+    "tiny": {
+        "synth": 192,
+        "val": 64,
+        "teacher": ["--backbone", "tiny", "--width", "8", "--neck", "16"],
+        "student": ["--alpha", "0.35", "--neck", "16"],
+        "epochs": 1,
+        "steps": 4,
+        "qat_steps": 2,
+        "batch": 16,
+        "latency": ["--runs", "10", "--warmup", "2", "--min-seconds", "0.2"],
+        "min_agreement": "0",
+    },
+    "small": {
+        "synth": 3000,
+        "val": 300,
+        "teacher": ["--width", "16", "--strides", "1,2,2,2x1"],
+        "student": ["--alpha", "0.5"],
+        "epochs": 3,
+        "steps": 60,
+        "qat_steps": 30,
+        "batch": 32,
+        "latency": ["--runs", "100", "--warmup", "10", "--min-seconds", "2"],
+        "min_agreement": "0",
+    },
+    "real": {
+        "synth": 100000,
+        "val": 0,
+        "teacher": ["--width", "64", "--strides", "1,2,2,2x1"],
+        "student": ["--alpha", "1.0"],
+        "epochs": 10,
+        "steps": 800,
+        "qat_steps": 400,
+        "batch": 64,
+        "latency": ["--runs", "300", "--warmup", "30", "--min-seconds", "10"],
+        "min_agreement": None,
+    },
+}
+SIZE = "32x96"
+DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "plates-real-dev"
+
+
+def _step(argv: list[str]) -> None:
+    """Run one toolkit command in-process, failing the pipeline if it fails."""
+    from benchmarks.cli import main as benchmarks
+    from compress.cli import main as compress
+    from deploy.cli import main as deploy
+    from plates.cli import main as plates
+    from student.cli import main as student
+    from teacher.cli import main as teacher
+
+    commands = {
+        "plates": plates,
+        "teacher": teacher,
+        "student": student,
+        "compress": compress,
+        "deploy": deploy,
+        "benchmarks": benchmarks,
+    }
+    print(f"\n$ {shlex.join(argv)}", flush=True)
+    start = time.time()
+    rc = commands[argv[0]](argv[1:])
+    if rc:
+        raise PlateError(f"pipeline step failed (exit {rc}): {shlex.join(argv)}")
+    logger.info("step took %.1fs", time.time() - start)
+
+
+def run_pipeline(out: str, scale: str = "small", real: str | None = None, progress: bool = True) -> int:
+    cfg = SCALES[scale]
+    out_dir = Path(out)
+    o = str(out_dir)
+    quiet = [] if progress else ["--quiet"]
+    start = time.time()
+    _step(["plates", "synth", "--out", f"{o}/synth", "-n", str(cfg["synth"]), "--seed", "1", *quiet])
+    real_path = Path(real) if real else DEFAULT_REAL
+    if real_path.exists():
+        val = str(real_path)
+    else:
+        _step(["plates", "synth", "--out", f"{o}/synth-val", "-n", str(max(cfg["val"], 64)), "--seed", "2", *quiet])
+        val = f"{o}/synth-val"
+    train = [
+        "--train",
+        f"{o}/synth",
+        "--val",
+        val,
+        "--epochs",
+        str(cfg["epochs"]),
+        "--steps-per-epoch",
+        str(cfg["steps"]),
+        "--batch-size",
+        str(cfg["batch"]),
+        *quiet,
+    ]
+    _step(["teacher", "train", "--run", f"{o}/teacher", "--input-size", SIZE, *cfg["teacher"], *train])
+    _step(
+        [
+            "student",
+            "train",
+            "--run",
+            f"{o}/student-small",
+            "--arch",
+            "small",
+            "--input-size",
+            SIZE,
+            *cfg["student"],
+            *train,
+        ]
+    )
+    _step(
+        [
+            "compress",
+            "distill",
+            "--teacher",
+            f"{o}/teacher",
+            "--run",
+            f"{o}/distilled-small",
+            "--arch",
+            "small",
+            "--input-size",
+            SIZE,
+            *cfg["student"],
+            *train,
+        ]
+    )
+    qat_train = [*train[:4], "--epochs", "1", "--steps-per-epoch", str(cfg["qat_steps"]), *train[8:]]
+    agree = ["--min-agreement", cfg["min_agreement"]] if cfg["min_agreement"] is not None else []
+    _step(["compress", "qat", f"{o}/distilled-small", "--run", f"{o}/qat-small", "--lr", "1e-4", *agree, *qat_train])
+    bundles = f"{o}/bundles"
+    exports = [
+        ("teacher", "tflite", []),
+        ("distilled-small", "tflite", []),
+        ("distilled-small", "tflite", ["--int8"]),
+        ("distilled-small", "onnx", []),
+        ("distilled-small", "onnx", ["--int8"]),
+    ]
+    for model, fmt, flags in exports:
+        name = f"{model}-{fmt}-{'int8' if flags else 'fp32'}"
+        _step(
+            [
+                "deploy",
+                fmt,
+                f"{o}/{model}",
+                "--out",
+                f"{bundles}/{name}",
+                "--data",
+                f"{o}/synth",
+                "--parity-data",
+                val,
+                *flags,
+                *agree,
+            ]
+        )
+    _step(
+        [
+            "benchmarks",
+            "run",
+            f"{o}/teacher",
+            f"{o}/student-small",
+            f"{o}/distilled-small",
+            f"{bundles}",
+            f"{o}/qat-small/int8",
+            "--data",
+            val,
+            "--threads",
+            "1",
+            "2",
+            *cfg["latency"],
+            "--title",
+            f"pipeline ({scale} scale)",
+            "--out",
+            f"{o}/report",
+        ]
+    )
+    print(f"\npipeline ({scale}) finished in {time.time() - start:.0f}s")
+    print(f"report:  {o}/report/report.md (+ report.json, pareto_latency.png, pareto_size.png, coverage.png)")
+    print(f"models:  {o}/teacher, {o}/student-small, {o}/distilled-small, {o}/qat-small; bundles: {bundles}/")
+    return 0

@@ -1,0 +1,147 @@
+"""Merge benchmark result files into Markdown + JSON + PNG plots (Pareto charts, coverage)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from plates.atomic import atomic_path, write_json, write_text
+
+
+def load_results(paths: list[str | os.PathLike]) -> list[dict[str, Any]]:
+    from plates.errors import DataError
+
+    out = []
+    for p in paths:
+        try:
+            out.append(json.loads(Path(p).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DataError(f"{p}: not a readable results JSON ({exc})") from None
+    return out
+
+
+def _fmt(v, spec: str = ".4f", none: str = "-") -> str:
+    return none if v is None else format(v, spec)
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = ["# Benchmark report", ""]
+    for res in results:
+        s = res.get("settings", {})
+        lines += [
+            f"## {res.get('title', 'run')} ({res.get('time', '')})",
+            "",
+            f"- command: `{res.get('command', '')}`",
+            f"- machine: {res.get('machine', {}).get('cpu', '?')}, {res.get('machine', {}).get('cores', '?')} cores, "
+            f"{res.get('machine', {}).get('system', '')} ({res.get('machine', {}).get('arch', '')})",
+            "- versions: " + ", ".join(f"{k} {v}" for k, v in res.get("versions", {}).items()),
+            f"- data: {s.get('data')} ({s.get('images')} images); latency: warm-up {s.get('warmup')}, "
+            f">= {s.get('runs')} runs and >= {s.get('min_seconds')} s per setting, threads {s.get('threads')}, "
+            f"batches {s.get('batches')}",
+            "",
+        ]
+        lines += [
+            "| artefact | kind | precision | size MB | params | MMACs | full-plate acc | char acc | "
+            "recall@99.9%P | agrees w/ ref | p50 ms | p90 ms | p99 ms | GFLOP/s |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for a in res.get("artefacts", []):
+            acc = a.get("accuracy", {})
+            lat = _device_latency(a)
+            gflops = 2 * a["macs"] / (lat["p50_ms"] / 1000) / 1e9 / lat["batch"] if lat and a.get("macs") else None
+            lines.append(
+                f"| {a['name']} | {a['kind']} | {a['precision']} | {a['size_bytes'] / 1e6:.3f} | "
+                f"{_fmt(a.get('params'), ',d')} | {_fmt(a['macs'] / 1e6 if a.get('macs') else None, '.1f')} | "
+                f"{_fmt(acc.get('plate_accuracy'))} | {_fmt(acc.get('char_accuracy'))} | "
+                f"{_fmt((acc.get('recall_at_precision_999') or {}).get('recall'))} | {_fmt(a.get('agreement'))} | "
+                f"{_fmt(lat and lat['p50_ms'], '.3f')} | {_fmt(lat and lat['p90_ms'], '.3f')} | "
+                f"{_fmt(lat and lat['p99_ms'], '.3f')} | {_fmt(gflops, '.2f')} |"
+            )
+        lines += ["", "Latency column: batch 1, the first thread count measured; every setting is below.", ""]
+        lines += [
+            "| artefact | runtime | threads | batch | p50 ms | p90 ms | p99 ms | mean ms | std ms | img/s | runs "
+            "| peak RSS MB |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for a in res.get("artefacts", []):
+            for lat in a.get("latency", []):
+                lines.append(
+                    f"| {a['name']} | {lat['runtime']} | {lat['threads']} | {lat['batch']} | {lat['p50_ms']:.3f} | "
+                    f"{lat['p90_ms']:.3f} | {lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | {lat['std_ms']:.3f} | "
+                    f"{lat['throughput_ips']:.1f} | {lat['runs']} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
+                )
+        if res.get("warnings"):
+            lines += ["", "**Warnings**", ""] + [f"- {w}" for w in res["warnings"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _device_latency(a: dict[str, Any]) -> dict[str, Any] | None:
+    lats = [lat for lat in a.get("latency", []) if lat["batch"] == 1]
+    return lats[0] if lats else None
+
+
+def plots(results: list[dict[str, Any]], out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    points = [(a, _device_latency(a)) for r in results for a in r.get("artefacts", []) if a.get("accuracy")]
+    for key, label, fname in (
+        ("latency", "p50 latency, batch 1 (ms, log)", "pareto_latency.png"),
+        ("size", "model size (MB, log)", "pareto_size.png"),
+    ):
+        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+        for a, lat in points:
+            x = (lat["p50_ms"] if lat else None) if key == "latency" else a["size_bytes"] / 1e6
+            if x is None:
+                continue
+            ax.scatter(x, a["accuracy"]["plate_accuracy"], s=30)
+            ax.annotate(
+                f"{a['name']} ({a['kind']} {a['precision']})",
+                (x, a["accuracy"]["plate_accuracy"]),
+                fontsize=6,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("full-plate accuracy")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        with atomic_path(out / fname) as tmp:
+            fig.savefig(tmp, format="png")
+        plt.close(fig)
+        written.append(out / fname)
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for a, _ in points:
+        curve = a["accuracy"].get("coverage_curve")
+        if curve:
+            xs, ys = zip(*curve, strict=True)
+            ax.plot(xs, ys, label=f"{a['name']} ({a['kind']} {a['precision']})", lw=1)
+    ax.set_xlabel("coverage (most confident first)")
+    ax.set_ylabel("full-plate accuracy on accepted")
+    ax.legend(fontsize=6, loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(out / "coverage.png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return written + [out / "coverage.png"]
+
+
+def write_report(results: list[dict[str, Any]], out: str | os.PathLike, name: str = "report") -> Path:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / f"{name}.json", {"runs": results})
+    plots(results, out)
+    write_text(
+        out / f"{name}.md",
+        markdown(results) + "\n![accuracy vs latency](pareto_latency.png)\n"
+        "![accuracy vs size](pareto_size.png)\n![coverage](coverage.png)\n",
+    )
+    return out / f"{name}.md"

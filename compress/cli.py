@@ -1,0 +1,147 @@
+"""``compress``: network slimming, knowledge distillation and quantisation-aware training.
+
+Each command reads a model folder (model.keras + labels.json) and writes a new one, so
+stages chain: teacher -> slim -> distill -> qat -> deploy."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from plates.cli_support import add_common, run
+from student.cli import add_student_options, student_builder
+from teacher.cli import add_train_options, run_training
+
+
+def cmd_distill(args: argparse.Namespace) -> int:
+    from compress.distill import Distiller, cache_teacher
+    from plates.modelio import load_model
+
+    teacher, t_info = load_model(args.teacher)
+    make = student_builder(args, t_info.spec)
+    _, info = make()
+    info.extra["distilled_from"] = args.teacher
+    hint = tuple(args.hint.split(":", 1)) if args.hint else None
+    if hint is not None and len(hint) != 2:
+        raise argparse.ArgumentTypeError("--hint wants STUDENT_LAYER:TEACHER_LAYER")
+
+    def online(student):
+        t, _ = load_model(args.teacher)  # inside the strategy scope
+        return Distiller(
+            student,
+            t,
+            args.temperature,
+            1.0 - args.kd_alpha,
+            hint,
+            args.hint_weight,
+            heads=[h.name for h in info.spec.heads],
+        )
+
+    prepare = None
+    if args.cache_teacher:
+        if not args.no_augment:
+            raise argparse.ArgumentTypeError("--cache-teacher needs --no-augment (cached outputs are per image)")
+
+        def prepare(train):
+            train, table = cache_teacher(teacher, train, info, args.run)
+            return train, lambda student: Distiller(
+                student,
+                None,
+                args.temperature,
+                1.0 - args.kd_alpha,
+                cached=table,
+                heads=[h.name for h in info.spec.heads],
+            )
+
+    args.hard_weight = args.kd_alpha
+    config = {
+        "model": info.extra["architecture"],
+        "input_size": list(args.input_size),
+        "teacher": args.teacher,
+        "temperature": args.temperature,
+        "kd_alpha": args.kd_alpha,
+        "hint": args.hint,
+        "cache_teacher": args.cache_teacher,
+    }
+    return run_training(
+        args, lambda: make()[0], info, config, extra_loss=None if args.cache_teacher else online, prepare=prepare
+    )
+
+
+def cmd_qat(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from compress.qat import quantize
+    from deploy.evaluate import evaluate_bundle
+    from deploy.export import TFLiteOptions, export_tflite
+    from deploy.representative import draw_images
+    from plates.atomic import write_json
+    from plates.modelio import load_model
+    from plates.readers import read_sources
+    from teacher.evaluate import evaluate_model
+
+    _, info = load_model(args.model)
+    info.extra["qat"] = True
+    info.extra["quantised_from"] = args.model
+    rc = run_training(args, lambda: quantize(load_model(args.model)[0]), info, {"source": args.model})
+    if rc or not args.val:
+        return rc
+    model, info = load_model(args.run)
+    val = read_sources([args.val], info.spec)
+    keras_metrics, _ = evaluate_model(model, info, val)
+    rep = draw_images(args.train, info, 200, 0)
+    bundle = Path(args.run) / "int8"
+    export_tflite(
+        model,
+        info,
+        bundle,
+        TFLiteOptions("int8"),
+        rep,
+        draw_images([args.val], info, 300, 1, "parity"),
+        args.min_agreement,
+        args.run,
+    )
+    tfl_metrics, _ = evaluate_bundle(bundle, val)
+    report = {
+        "val": args.val,
+        "qat_keras_plate_accuracy": keras_metrics["plate_accuracy"],
+        "tflite_int8_plate_accuracy": tfl_metrics["plate_accuracy"],
+        "gap_points": 100 * (keras_metrics["plate_accuracy"] - tfl_metrics["plate_accuracy"]),
+        "tflite_bundle": str(bundle),
+    }
+    write_json(Path(args.run) / "qat_report.json", report)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="compress", description=__doc__)
+    add_common(parser)
+    sub = parser.add_subparsers(metavar="COMMAND")
+    p = sub.add_parser("distill", help="distil a teacher (plain or slimmed) into a MobileNetV3 student")
+    p.add_argument("--teacher", required=True, help="teacher model folder")
+    add_student_options(p)
+    g = p.add_argument_group("distillation")
+    g.add_argument("--temperature", type=float, default=4.0)
+    g.add_argument("--kd-alpha", type=float, default=0.5, help="weight of the label loss; KD gets 1 - alpha")
+    g.add_argument("--hint", metavar="STUDENT_LAYER:TEACHER_LAYER", help="feature distillation through a 1x1 adapter")
+    g.add_argument("--hint-weight", type=float, default=1.0)
+    g.add_argument("--cache-teacher", action="store_true", help="compute teacher outputs once (needs --no-augment)")
+    add_train_options(p, epochs=10, lr=3e-3)
+    p.set_defaults(func=cmd_distill)
+    p = sub.add_parser("qat", help="quantisation-aware fine-tuning (tfmot), then int8 TFLite and its accuracy gap")
+    p.add_argument("model", help="model folder to fine-tune (e.g. a distilled student)")
+    p.add_argument("--min-agreement", type=float, default=None, help="int8 parity threshold")
+    add_train_options(p, epochs=2, lr=2e-4)
+    p.set_defaults(func=cmd_qat)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from student.cli import main
+
+sys.exit(main())

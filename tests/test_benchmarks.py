@@ -1,0 +1,164 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import android
+from benchmarks.report import markdown, write_report
+from benchmarks.timing import measure, summarise
+
+SAMPLES = Path(__file__).resolve().parents[1] / "benchmarks" / "samples"
+
+
+class FakeClock:
+    """Each call to the measured function advances time by the next duration."""
+
+    def __init__(self, durations):
+        self.t, self.durations, self.calls = 0.0, list(durations), 0
+
+    def __call__(self):
+        return self.t
+
+    def work(self):
+        self.t += self.durations[self.calls % len(self.durations)]
+        self.calls += 1
+
+
+def test_latency_statistics_on_a_fake_clock():
+    clock = FakeClock([0.001] * 98 + [0.010, 0.020])  # 100 runs: 98 x 1 ms, one 10 ms, one 20 ms
+    stats = measure(clock.work, warmup=5, runs=100, min_seconds=0.0, clock=clock)
+    assert clock.calls == 105  # warm-up runs are not timed
+    assert stats["runs"] == 100
+    assert stats["p50_ms"] == pytest.approx(1.0) and stats["min_ms"] == pytest.approx(1.0)
+    assert stats["p99_ms"] == pytest.approx(np.percentile([1.0] * 98 + [10.0, 20.0], 99))
+    assert stats["mean_ms"] == pytest.approx((98 + 30) / 100)
+    assert stats["throughput_ips"] == pytest.approx(100 / 0.128)
+
+
+def test_measure_runs_until_the_minimum_duration():
+    clock = FakeClock([0.5])
+    stats = measure(clock.work, warmup=0, runs=3, min_seconds=10.0, clock=clock)
+    assert stats["runs"] == 20  # 3 runs were not enough to cover 10 s
+
+
+def test_summarise_batch_throughput():
+    assert summarise(np.array([0.1, 0.1]), batch=8)["throughput_ips"] == pytest.approx(80.0)
+
+
+def test_android_parser_on_recorded_output():
+    r = android.parse((SAMPLES / "benchmark_model_xnnpack.txt").read_text())
+    assert r["mean_ms"] == pytest.approx(2.90355) and r["init_ms"] == pytest.approx(41.233)
+    assert r["runs"] == 200 and r["min_ms"] == pytest.approx(2.556) and r["std_ms"] == pytest.approx(0.398)
+    assert r["p50_ms"] == pytest.approx(2.785) and r["p95_ms"] == pytest.approx(3.655)
+    assert r["peak_memory_mb"] == pytest.approx(16.1914) and r["memory_overall_mb"] == pytest.approx(12.8633)
+    with pytest.raises(ValueError, match="did not finish"):
+        android.parse((SAMPLES / "benchmark_model_failed.txt").read_text())
+
+
+def test_android_commands():
+    cmds = android.commands("bundles/x/model.tflite", threads=2, gpu=True)
+    assert cmds[1].startswith("adb push bundles/x/model.tflite")
+    assert "--num_threads=2" in cmds[-1] and "--use_gpu=true" in cmds[-1] and "--use_xnnpack=false" in cmds[-1]
+
+
+def _fixture_result():
+    lat = lambda p50: {
+        "runtime": "LiteRT (XNNPACK)",
+        "threads": 1,
+        "batch": 1,
+        "p50_ms": p50,
+        "p90_ms": p50 * 1.2,
+        "p99_ms": p50 * 1.5,
+        "mean_ms": p50,
+        "std_ms": 0.1,
+        "throughput_ips": 1000 / p50,
+        "runs": 200,
+    }
+    acc = lambda a: {
+        "plate_accuracy": a,
+        "char_accuracy": 0.99,
+        "recall_at_precision_999": {"recall": a - 0.1},
+        "coverage_curve": [[0.5, 1.0], [1.0, a]],
+    }
+    return {
+        "title": "fixture",
+        "time": "t",
+        "command": "benchmarks run ...",
+        "machine": {"cpu": "cpu", "cores": 2},
+        "versions": {"numpy": "2"},
+        "settings": {"threads": [1], "batches": [1]},
+        "artefacts": [
+            {
+                "name": "teacher",
+                "kind": "keras",
+                "precision": "fp32",
+                "size_bytes": 46_000_000,
+                "params": 11_500_000,
+                "macs": 300_000_000,
+                "accuracy": acc(0.95),
+                "agreement": 1.0,
+                "latency": [lat(20.0)],
+                "source": "t",
+            },
+            {
+                "name": "student-int8",
+                "kind": "tflite",
+                "precision": "int8",
+                "size_bytes": 1_000_000,
+                "params": 900_000,
+                "macs": 20_000_000,
+                "accuracy": acc(0.94),
+                "agreement": 0.97,
+                "latency": [lat(1.0)],
+                "source": "s",
+            },
+        ],
+        "warnings": ["int8 tflite of s is slower than its fp32 twin"],
+    }
+
+
+def test_report_on_a_small_fixture(tmp_path):
+    res = _fixture_result()
+    md = markdown([res])
+    assert "| student-int8 | tflite | int8 | 1.000 | 900,000 | 20.0 | 0.9400 |" in md
+    assert "30.00" in md  # teacher GFLOP/s = 2 * 300 MMAC / 20 ms
+    assert "slower than its fp32 twin" in md
+    (tmp_path / "a.json").write_text(json.dumps(res))
+    from benchmarks.cli import main
+
+    assert main(["report", str(tmp_path / "a.json"), "--out", str(tmp_path / "out")]) == 0
+    for f in ("report.md", "report.json", "pareto_latency.png", "pareto_size.png", "coverage.png"):
+        assert (tmp_path / "out" / f).stat().st_size > 0
+    assert main(["report", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_warnings_flag_slow_int8_and_slimmed_models():
+    from benchmarks.measure import warnings
+
+    lat = lambda p: [{"threads": 1, "batch": 1, "p50_ms": p}]
+    rows = [
+        {"name": "a", "source": "m", "kind": "tflite", "precision": "fp32", "latency": lat(1.0)},
+        {"name": "b", "source": "m", "kind": "tflite", "precision": "int8", "latency": lat(2.0)},
+        {"name": "c", "source": "s", "kind": "tflite", "precision": "fp32", "latency": lat(1.5), "slimmed_from": "m"},
+    ]
+    w = warnings(rows)
+    assert any("slower than its fp32 twin" in x for x in w) and any("not faster than its parent" in x for x in w)
+
+
+def test_write_report_is_atomic_and_overwrites(tmp_path):
+    res = _fixture_result()
+    write_report([res], tmp_path)
+    write_report([res], tmp_path)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.slow
+def test_pipeline_at_its_smallest_scale(tmp_path):
+    from benchmarks.cli import main
+
+    assert main(["pipeline", "--scale", "tiny", "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "p" / "report" / "report.json").read_text())
+    kinds = {(a["kind"], a["precision"]) for a in report["runs"][0]["artefacts"]}
+    assert {("keras", "fp32"), ("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8")} <= kinds
+    assert all(a["latency"] for a in report["runs"][0]["artefacts"])

@@ -1,0 +1,73 @@
+import math
+
+import numpy as np
+import pytest
+
+from compress.distill import Distiller, kd_loss
+from plates.keras import tf
+from student.mobilenetv3 import create_student
+
+
+@pytest.mark.parametrize("arch,size", [("small", (48, 144)), ("small", (24, 94)), ("large", (32, 96))])
+def test_student_builds_at_plate_shaped_sizes(spec, arch, size):
+    model, info = create_student(spec, size, arch, alpha=0.5)
+    assert model.input_shape == (None, *size, 3)
+    assert model.get_layer("last_act").output_shape[1] <= 2  # height collapsed, width kept
+    assert model.get_layer("last_act").output_shape[2] >= size[1] // 16
+    outs = model(np.zeros((2, *size, 3), np.float32))
+    assert [o.shape[-1] for o in outs] == [len(h.classes) for h in spec.heads]
+
+
+def test_kd_loss_matches_hand_computation():
+    t = tf.constant([[0.7, 0.2, 0.1]])
+    s = tf.constant([[0.5, 0.3, 0.2]])
+    T = 2.0
+    soft = lambda p: np.exp(np.log(p) / T) / np.exp(np.log(p) / T).sum()
+    pt, ps = soft(np.array([0.7, 0.2, 0.1])), soft(np.array([0.5, 0.3, 0.2]))
+    expected = T**2 * float((pt * np.log(pt / ps)).sum())
+    assert float(kd_loss({"h": t}, {"h": s}, T)) == pytest.approx(expected, rel=1e-5)
+    assert float(kd_loss({"h": t}, {"h": t}, T)) == pytest.approx(0.0, abs=1e-6)
+    assert math.isfinite(float(kd_loss({"h": tf.constant([[1.0, 0.0, 0.0]])}, {"h": s}, T)))
+
+
+def test_a_distillation_step_lowers_kd_loss(spec, synth_samples):
+    from plates.pipeline import load_images
+    from teacher.optim import RAdam
+    from tests.conftest import tiny_model
+
+    teacher, _ = tiny_model(spec, width=8)
+    student, _ = tiny_model(spec, width=4)
+    d = Distiller(student, teacher, temperature=4.0, weight=1.0, hint=("stage1_block1_out", "stage1_block1_out"))
+    images = tf.constant(load_images(synth_samples.subset(range(32)), (16, 48)), tf.float32)
+    labels = tf.constant(synth_samples.labels[:32])
+    opt = RAdam(1e-2)
+    variables = student.trainable_variables + d.trainable_variables
+    losses = []
+    for _ in range(30):
+        with tf.GradientTape() as tape:
+            outs = dict(zip(spec.names, student(images, training=True), strict=True))
+            loss = d(images, labels, outs)
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        losses.append(float(loss))
+    assert losses[-1] < 0.7 * losses[0], losses[::5]
+
+
+def test_qat_quantize_model_and_full_int8_conversion(spec):
+    from compress.qat import quantize
+    from deploy.signature import serving_function
+
+    model, info = create_student(spec, (24, 94), "small", alpha=0.35)
+    q = quantize(model)  # stock MobileNetV3 fails here (TFOpLambda, Rescaling)
+    assert any("quant" in layer.name for layer in q.layers)
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([serving_function(q, info).get_concrete_function()], q)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    rep = np.random.default_rng(0).integers(0, 255, (8, 24, 94, 3)).astype(np.float32)
+    conv.representative_dataset = lambda: ([x[None]] for x in rep)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.uint8
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_content=conv.convert())
+    ops = {d["op_name"] for d in it._get_ops_details()}
+    assert "HARD_SWISH" in ops and "CONV_2D" in ops
+    assert it.get_signature_runner().get_input_details()["image"]["dtype"] == np.uint8
