@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-agreement", type=float, default=None, help="int8 parity threshold")
     add_train_options(p, epochs=2, lr=2e-4)
     p.set_defaults(func=cmd_qat)
+    from compress.slim_cli import add_slim_parsers
+
+    add_slim_parsers(sub, add_train_options)
     return parser
 
 

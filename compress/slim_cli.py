@@ -1,0 +1,263 @@
+"""``compress slim`` and ``compress sensitivity``: the orchestration around ``compress.slim``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plates import logger
+from plates.atomic import atomic_path, write_json, write_text
+
+
+def gamma_histograms(model, path: Path, title: str) -> None:
+    """One small histogram of |gamma| per BN layer, so a user sees whether sparsity happened."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from teacher.regularizers import _all_layers
+
+    bns = [layer for layer in _all_layers(model) if layer.__class__.__name__ == "BatchNormalization"]
+    cols = 6
+    rows = max(1, int(np.ceil(len(bns) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.6 * rows), dpi=90, squeeze=False)
+    for ax, bn in zip(axes.flat, bns, strict=False):
+        ax.hist(np.abs(bn.gamma.numpy()), bins=30, color="tab:blue")
+        ax.set_title(bn.name[:28], fontsize=6)
+        ax.tick_params(labelsize=5)
+    for ax in list(axes.flat)[len(bns) :]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def _cpu_latency(model, size, runs: int = 50) -> float:
+    from benchmarks.timing import measure
+    from plates.keras import tf
+
+    fn = tf.function(lambda x: model(x, training=False))
+    x = tf.zeros((1, *size, 3), tf.float32)
+    return measure(lambda: fn(x), warmup=10, runs=runs, min_seconds=2.0)["p50_ms"]
+
+
+def _file_size(model) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "m.keras"
+        model.save(path)
+        return path.stat().st_size
+
+
+def describe(model, info, val, label: str) -> dict[str, Any]:
+    from benchmarks.flops import count_macs
+    from teacher.evaluate import evaluate_model
+
+    row = {
+        "model": label,
+        "params": int(model.count_params()),
+        "macs": int(count_macs(model)),
+        "file_bytes": _file_size(model),
+        "cpu_p50_ms_batch1": _cpu_latency(model, info.size),
+    }
+    if val is not None:
+        metrics, _ = evaluate_model(model, info, val)
+        row.update(plate_accuracy=metrics["plate_accuracy"], char_accuracy=metrics["char_accuracy"])
+    return row
+
+
+def cmd_slim(args: argparse.Namespace) -> int:
+    from compress.slim import Graph, Target, build, max_output_diff, plan, summary, zero_gamma_keep
+    from plates.keras import keras
+    from plates.modelio import load_model, save_model
+    from plates.pipeline import load_images
+    from plates.readers import read_sources
+    from teacher.cli import run_training
+    from teacher.runinfo import manifest
+
+    run = Path(args.run)
+    target = Target(args.ratio, args.flops, args.params, args.round_to, args.min_fraction, args.importance)
+    target.validate()
+    source = args.model
+    if args.sparsity_epochs:
+        sparse = argparse.Namespace(
+            **{
+                **vars(args),
+                "epochs": args.sparsity_epochs,
+                "gamma_l1": args.gamma_l1,
+                "run": str(run / "sparsity"),
+                "lr": args.sparsity_lr,
+            }
+        )
+        _, info = load_model(source)
+        gamma_histograms(load_model(source)[0], run / "gamma_before.png", f"|gamma| before sparsity ({source})")
+        run_training(sparse, lambda: load_model(args.model)[0], info, {"stage": "sparsity", "source": args.model})
+        source = str(run / "sparsity")
+    model, info = load_model(source)
+    gamma_histograms(model, run / "gamma.png", f"|gamma| of {source}")
+    val = read_sources([args.val], info.spec) if args.val else None
+    probe_src = val if val is not None else read_sources(args.train, info.spec)
+    probe = load_images(probe_src.subset(np.arange(min(64, len(probe_src)))), info.size)
+    graph = Graph(model, args.protect)
+    # equivalence check: removing only (near-)zero-gamma channels must not change the outputs
+    dead = zero_gamma_keep(graph, args.dead_gamma)
+    n_dead = sum(graph.spaces[r].size - len(k) for r, k in dead.items())
+    diff = max_output_diff(model, build(graph, dead, probe=probe), probe[:16])
+    logger.info(
+        "equivalence check: %d channels with |gamma| <= %g removed, max output difference %.2e",
+        n_dead,
+        args.dead_gamma,
+        diff,
+    )
+    keep = plan(graph, target)
+    slim = build(graph, keep, probe=probe)
+    slim_info = type(info)(
+        info.spec,
+        info.height,
+        info.width,
+        info.channels,
+        {**info.extra, "slimmed_from": str(Path(args.model)), "slim_target": vars(target)},
+    )
+    save_model(run / "pruned", slim, slim_info)
+    before = describe(model, info, val, f"before ({source})")
+    pruned = describe(slim, slim_info, val, "pruned, before fine-tuning")
+    if args.from_scratch:  # same shapes, new initial weights ("Rethinking the Value of Network Pruning")
+        builder = lambda: keras.models.clone_model(load_model(run / "pruned")[0])  # noqa: E731
+    else:
+        builder = lambda: load_model(run / "pruned")[0]  # noqa: E731
+    ft = argparse.Namespace(**{**vars(args), "gamma_l1": 0.0})
+    if args.epochs:
+        run_training(
+            ft,
+            builder,
+            slim_info,
+            {"stage": "fine-tune" if not args.from_scratch else "from scratch", "source": str(run / "pruned")},
+        )
+        final, final_info = load_model(run)
+    else:
+        save_model(run, slim, slim_info)
+        final, final_info = slim, slim_info
+    after = describe(final, final_info, val, "slimmed" + (" + fine-tuned" if args.epochs else ""))
+    report = {
+        "command": manifest()["command"],
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "source": args.model,
+        "target": vars(target),
+        "equivalence_check": {"removed_dead_channels": n_dead, "dead_gamma": args.dead_gamma, "max_output_diff": diff},
+        "groups": summary(graph, keep),
+        "rows": [before, pruned, after],
+        "speedup_cpu_p50": before["cpu_p50_ms_batch1"] / after["cpu_p50_ms_batch1"],
+        "macs_ratio": after["macs"] / before["macs"],
+        "params_ratio": after["params"] / before["params"],
+    }
+    write_json(run / "slim_report.json", report)
+    lines = [
+        "| model | params | MMACs | file MB | CPU p50 ms (b1) | full-plate | char |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["rows"]:
+        lines.append(
+            f"| {r['model']} | {r['params']:,} | {r['macs'] / 1e6:.1f} | {r['file_bytes'] / 1e6:.2f} | "
+            f"{r['cpu_p50_ms_batch1']:.2f} | {r.get('plate_accuracy', float('nan')):.4f} | "
+            f"{r.get('char_accuracy', float('nan')):.4f} |"
+        )
+    text = "\n".join(lines) + (
+        f"\n\nMACs x{report['macs_ratio']:.3f}, params x{report['params_ratio']:.3f}, "
+        f"CPU speed-up x{report['speedup_cpu_p50']:.2f}; equivalence check: max output "
+        f"difference {diff:.2e} after removing {n_dead} dead channels\n"
+    )
+    write_text(run / "slim_report.md", text)
+    print(text)
+    print(f"slimmed model: {run}/model.keras; report: {run}/slim_report.md; gamma histograms: {run}/gamma*.png")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from compress.slim import Graph, sensitivity
+    from plates.modelio import load_model
+    from plates.pipeline import load_images
+    from plates.readers import read_sources
+    from teacher.evaluate import evaluate_model
+
+    model, info = load_model(args.model)
+    data = read_sources(args.data, info.spec)
+    if args.limit:
+        data = data.subset(np.arange(min(args.limit, len(data))))
+    probe = load_images(data.subset(np.arange(min(64, len(data)))), info.size)
+    base = evaluate_model(model, info, data)[0]["plate_accuracy"]
+    rows = sensitivity(
+        Graph(model, args.protect), lambda m: evaluate_model(m, info, data)[0]["plate_accuracy"], args.fractions, probe
+    )
+    out = Path(args.out)
+    write_json(out / "sensitivity.json", {"model": args.model, "baseline_plate_accuracy": base, "rows": rows})
+    head = "| group | channels | " + " | ".join(f"acc @ -{f:g}" for f in args.fractions) + " |"
+    lines = [f"baseline full-plate accuracy {base:.4f}", "", head, "|---|---:|" + "---:|" * len(args.fractions)]
+    lines += [
+        f"| {r['group']} | {r['channels']} | " + " | ".join(f"{r[f'acc@{f:g}']:.4f}" for f in args.fractions) + " |"
+        for r in rows
+    ]
+    write_text(out / "sensitivity.md", "\n".join(lines) + "\n")
+    fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.3), 4), dpi=110)
+    for f in args.fractions:
+        ax.plot(range(len(rows)), [r[f"acc@{f:g}"] for r in rows], marker="o", ms=3, label=f"remove {f:g}")
+    ax.axhline(base, color="k", lw=0.8, ls="--", label="baseline")
+    ax.set_xticks(range(len(rows)), [r["group"][:18] for r in rows], rotation=90, fontsize=6)
+    ax.set_ylabel("full-plate accuracy")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_path(out / "sensitivity.png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    print("\n".join(lines))
+    print(f"wrote {out}/sensitivity.md, .json, .png")
+    return 0
+
+
+def add_slim_parsers(sub, add_train_options) -> None:
+    p = sub.add_parser("slim", help="network slimming: gamma-L1 sparsity, real channel removal, fine-tune, report")
+    p.add_argument("model", help="model folder to slim (teacher or student)")
+    t = p.add_argument_group("target (exactly one)")
+    t.add_argument("--ratio", type=float, help="fraction of prunable channels to remove")
+    t.add_argument("--flops", type=float, help="keep at most this fraction of the MACs (e.g. 0.5)")
+    t.add_argument("--params", type=float, help="keep at most this fraction of the parameters")
+    g = p.add_argument_group("selection")
+    g.add_argument("--round-to", type=int, default=8, help="kept channels per group rounded up to a multiple")
+    g.add_argument("--min-fraction", type=float, default=0.1, help="never keep fewer than this fraction of a group")
+    g.add_argument(
+        "--protect", action="append", default=[], metavar="NAME", help="never prune layers whose name contains NAME"
+    )
+    g.add_argument("--importance", choices=("sum", "max"), default="sum", help="group importance from its BN gammas")
+    g.add_argument("--dead-gamma", type=float, default=1e-3, help="|gamma| treated as zero for the equivalence check")
+    s = p.add_argument_group("sparsity training (before pruning)")
+    s.add_argument(
+        "--sparsity-epochs", type=int, default=0, help="epochs of L1-on-gamma training (0: model is sparse already)"
+    )
+    s.add_argument("--sparsity-lr", type=float, default=5e-4)
+    p.add_argument("--from-scratch", action="store_true", help="retrain the slim architecture from new weights")
+    add_train_options(p, epochs=2, lr=5e-4)
+    for action in p._actions:
+        if action.dest == "gamma_l1":
+            action.default = 1e-4
+            action.help = "L1 strength on BN gamma during the sparsity epochs"
+    p.set_defaults(func=cmd_slim)
+    p = sub.add_parser("sensitivity", help="per channel group: accuracy after removing a fraction (no fine-tune)")
+    p.add_argument("model")
+    p.add_argument("--data", action="append", required=True, metavar="SRC")
+    p.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.75])
+    p.add_argument("--limit", type=int, default=500, help="images to evaluate on (0 = all)")
+    p.add_argument("--protect", action="append", default=[])
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_sensitivity)

@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+
+from benchmarks.flops import count_macs
+from compress.slim import Graph, SlimError, Target, build, max_output_diff, plan, zero_gamma_keep
+from plates.keras import keras
+from student.mobilenetv3 import create_student
+from tests.conftest import tiny_model
+
+
+def _randomise_bn(model, rng, dead_fraction=0.4, dead_beta=None):
+    """Random BN statistics; a fraction of gammas set to exactly zero (``dead_beta`` for their beta)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            g, b, mu, v = layer.get_weights()
+            g = rng.uniform(0.5, 1.5, g.shape).astype(np.float32)
+            b = rng.normal(0, 0.5, b.shape).astype(np.float32)
+            dead = rng.random(g.shape) < dead_fraction
+            dead[0] = False
+            g[dead] = 0
+            if dead_beta is not None:
+                b[dead] = dead_beta
+            layer.set_weights(
+                [g, b, rng.normal(0, 0.1, mu.shape).astype(np.float32), rng.uniform(0.5, 2, v.shape).astype(np.float32)]
+            )
+
+
+def _images(rng, size, n=6):
+    return rng.integers(0, 255, (n, *size, 3)).astype(np.float32)
+
+
+def test_residual_block_slims_exactly_when_dead_channels_output_zero(spec):
+    rng = np.random.default_rng(0)
+    model, info = tiny_model(spec, width=16)
+    _randomise_bn(model, rng, dead_beta=-1.0)  # relu(-1) = 0: removed channels were exactly zero
+    g = Graph(model)
+    keep = zero_gamma_keep(g)
+    slim = build(g, keep, probe=_images(rng, info.size))
+    assert slim.count_params() < model.count_params() and count_macs(slim) < count_macs(model)
+    conv = slim.get_layer("stage1_block1_1_conv")
+    assert conv.filters < 16 and conv.kernel.shape[-1] == conv.filters  # physically smaller, not masked
+    add = g.find(g.layouts["stage1_block1_add"].segments[0][0])  # residual: stem and block output tied
+    assert g.find(g.layouts["stem_bn"].segments[0][0]) == add
+    assert max_output_diff(model, slim, _images(rng, info.size)) < 1e-5
+
+
+def test_mbconv_se_block_slims_and_folding_keeps_the_function(spec):
+    rng = np.random.default_rng(1)
+    model, info = create_student(spec, (24, 94), "small", alpha=0.5)
+    _randomise_bn(model, rng)  # dead channels carry hard-swish(beta) != 0: folded into consumers' biases
+    g = Graph(model)
+    keep = zero_gamma_keep(g)
+    images = _images(rng, info.size)
+    folded = build(g, keep, probe=images)
+    unfolded = build(g, keep)
+    assert folded.count_params() < model.count_params()
+    assert (
+        folded.get_layer("block2_dw_conv").depthwise_kernel.shape[2] == folded.get_layer("block2_expand_conv").filters
+    )
+    diff_folded = max_output_diff(model, folded, images)
+    assert diff_folded < 1e-4  # 1x1 consumers see no padding: exact
+    assert max_output_diff(model, unfolded, images) > 10 * diff_folded
+    se = g.find(g.layouts["block4_se_expand"].segments[0][0])
+    assert se == g.find(g.layouts["block4_dw_bn"].segments[0][0])  # SE gate tied to the depthwise channels
+
+
+@pytest.mark.parametrize("make", ["resnet", "mnv3"])
+def test_flops_target_rounding_and_floors(spec, make):
+    rng = np.random.default_rng(2)
+    model, info = tiny_model(spec, width=32) if make == "resnet" else create_student(spec, (24, 94), "small")
+    _randomise_bn(model, rng, dead_fraction=0.0)
+    g = Graph(model)
+    keep = plan(g, Target(flops=0.6, round_to=8, min_fraction=0.25))
+    slim = build(g, keep, probe=_images(rng, info.size))
+    assert count_macs(slim) <= 0.6 * count_macs(model)
+    for r, k in keep.items():
+        n = g.spaces[r].size
+        assert len(k) == n or len(k) % 8 == 0  # rounded to a multiple of 8
+        assert len(k) >= min(n, max(int(np.ceil(0.25 * n)), 8))  # floor: never emptied
+    slim(np.zeros((1, *info.size, 3), np.float32))
+
+
+def test_ratio_target_removes_that_share_of_prunable_channels(spec):
+    rng = np.random.default_rng(3)
+    model, _ = tiny_model(spec, width=64)
+    _randomise_bn(model, rng, dead_fraction=0.0)
+    g = Graph(model)
+    keep = plan(g, Target(ratio=0.5, round_to=1, min_fraction=0.0))
+    total = sum(g.spaces[r].size for r in g.prunable())
+    assert sum(len(k) for k in keep.values()) == pytest.approx(total / 2, abs=len(keep))
+
+
+def test_bad_targets_get_clear_errors(spec):
+    model, _ = tiny_model(spec, width=8)
+    g = Graph(model)
+    with pytest.raises(SlimError, match="would remove every channel"):
+        plan(g, Target(ratio=1.0))
+    with pytest.raises(SlimError, match="exactly one target"):
+        plan(g, Target(ratio=0.5, flops=0.5))
+    with pytest.raises(SlimError, match="--protect 'no_such_layer' matches no layer"):
+        Graph(model, protect=["no_such_layer"])
+    with pytest.raises(SlimError, match="cannot reach"):
+        plan(g, Target(flops=0.01, round_to=8))
+
+
+def test_protected_layers_keep_all_channels(spec):
+    rng = np.random.default_rng(4)
+    model, _ = tiny_model(spec, width=16)
+    _randomise_bn(model, rng)
+    g = Graph(model, protect=["stage2"])
+    keep = zero_gamma_keep(g)
+    assert g.find(g.layouts["stage2_conv"].segments[0][0]) not in keep
+    assert build(g, keep).get_layer("stage2_conv").filters == 32
