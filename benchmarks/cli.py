@@ -25,7 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from plates.metrics import coverage_curve, plate_correct
     from plates.pipeline import load_images
     from plates.readers import read_sources
-    from teacher.runinfo import machine, versions
+    from teacher.runinfo import command, machine, versions
 
     arts = find_artefacts(args.artefacts)
     info = read_labels(arts[0].folder)
@@ -68,9 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = {
         "title": args.title,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "command": " ".join(["benchmarks", *sys.argv[1:]])
-        if sys.argv[0].endswith("benchmarks")
-        else " ".join(sys.argv),
+        "command": command(),
         "machine": machine(),
         "versions": versions(),
         "settings": {
@@ -100,6 +98,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     for r in load_results(args.results):
         runs += r["runs"] if "runs" in r else [r]
     print(f"wrote {write_report(runs, args.out, args.name)}")
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from benchmarks.record import record
+
+    print(f"wrote {record(args.runs, args.out, args.title)} (+ .json)")
     return 0
 
 
@@ -169,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--name", default="report")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("record", help="record training run folders (command, config, time, evaluation) as results")
+    p.add_argument("runs", nargs="+")
+    p.add_argument("--out", required=True, help="output path without suffix (writes .md and .json)")
+    p.add_argument("--title", default="training runs")
+    p.set_defaults(func=cmd_record)
     p = sub.add_parser("android", help="adb + benchmark_model commands, or --parse its output")
     p.add_argument("model", nargs="?", default="model.tflite")
     p.add_argument("--threads", type=int, default=4)

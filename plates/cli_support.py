@@ -27,8 +27,13 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
+#: the command line of the toolkit command being run (recorded in run manifests)
+COMMAND: list[str] = []
+
+
 def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
     """Parse, dispatch to ``args.func`` and turn user-input errors into one line + exit 2."""
+    COMMAND[:] = [parser.prog, *(sys.argv[1:] if argv is None else argv)]
     args = parser.parse_args(argv)
     setup_logging(getattr(args, "verbose", False))
     func: Callable | None = getattr(args, "func", None)

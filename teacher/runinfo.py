@@ -68,9 +68,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+def command() -> str:
+    """The toolkit command being run (also inside ``benchmarks pipeline``), else argv."""
+    import shlex
+
+    from plates.cli_support import COMMAND
+
+    return shlex.join(COMMAND) if COMMAND else shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+
+
 def manifest(**extra: Any) -> dict[str, Any]:
     return {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": command(),
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
         "git": git_commit(),
         "machine": machine(),
