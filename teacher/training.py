@@ -290,16 +290,20 @@ class Trainer:
                 )
 
     def write_run_files(self, extra_config: dict[str, Any], data: dict[str, Any]) -> None:
+        """config.json and manifest.json; a resumed run keeps its first manifest and logs the resume."""
         write_json(self.run_dir / "config.json", {"train": dataclasses.asdict(self.config), **extra_config})
-        write_json(
-            self.run_dir / "manifest.json",
-            manifest(
-                data=data,
-                model={
-                    "name": self.model.name,
-                    "params": int(self.model.count_params()),
-                    "strategy": type(self.strategy).__name__,
-                    "replicas": self.strategy.num_replicas_in_sync,
-                },
-            ),
+        path = self.run_dir / "manifest.json"
+        current = manifest(
+            data=data,
+            model={
+                "name": self.model.name,
+                "params": int(self.model.count_params()),
+                "strategy": type(self.strategy).__name__,
+                "replicas": self.strategy.num_replicas_in_sync,
+            },
         )
+        if path.exists() and (self.run_dir / "checkpoints").exists():
+            first = json.loads(path.read_text(encoding="utf-8"))
+            first.setdefault("resumes", []).append({k: current[k] for k in ("command", "time", "git")})
+            current = first
+        write_json(path, current)
