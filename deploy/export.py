@@ -53,65 +53,69 @@ def convert_tflite(
 ) -> bytes:
     if options.mode not in TFLITE_MODES:
         raise PlateError(f"unknown TFLite mode {options.mode!r}; choose from {TFLITE_MODES}")
+    if options.mode == "int8" and (rep is None or not len(rep)):
+        raise PlateError("--int8 needs a representative set: pass --data SRC (training images)")
     serve = serving_function(model, info)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
-    if options.mode == "fp16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif options.mode == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif options.mode == "int8":
-        if rep is None or not len(rep):
-            raise PlateError("--int8 needs a representative set: pass --data SRC (training images)")
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = _rep_dataset(rep)
-        if options.keep_float:
-            # selective quantisation: float kernels allowed beside int8 ones
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-        else:
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = IO_TYPES[options.input_type]
-        converter.inference_output_type = IO_TYPES[options.output_type]
-        if options.keep_float or options.debug_quant:
-            return _debugged_int8(converter, options, rep, debug_dir)
-    return converter.convert()
+    concrete = serve.get_concrete_function()
+
+    def make_converter():  # a converter converts once; the debugger path needs fresh ones
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
+        if options.mode == "fp16":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.target_spec.supported_types = [tf.float16]
+        elif options.mode == "dynamic":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        elif options.mode == "int8":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = _rep_dataset(rep)
+            ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            if options.keep_float:  # selective quantisation: float kernels beside int8 ones
+                ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
+            converter.target_spec.supported_ops = ops
+            converter.inference_input_type = IO_TYPES[options.input_type]
+            converter.inference_output_type = IO_TYPES[options.output_type]
+        return converter
+
+    if options.mode == "int8" and (options.keep_float or options.debug_quant):
+        return _debugged_int8(make_converter, options, rep, debug_dir)
+    return make_converter().convert()
 
 
-def _debugged_int8(converter, options: TFLiteOptions, rep: np.ndarray, debug_dir: Path | None) -> bytes:
-    """QuantizationDebugger path: per-layer error report and/or denylisted (float) nodes."""
-    ops = [k for k in options.keep_float if k[:1].isupper() and k.isupper()]  # e.g. MEAN, RSQRT
+def _debugged_int8(make_converter, options: TFLiteOptions, rep: np.ndarray, debug_dir: Path | None) -> bytes:
+    """QuantizationDebugger path: per-layer error report and/or denylisted (float) nodes.
+
+    Note: the debugger's models keep float32 input/output tensors (it ignores the
+    converter's inference types); the predictor handles either, and export_report.json
+    records the actual tensor types."""
+    ops = [k for k in options.keep_float if k.isupper()]  # op types, e.g. MEAN, RSQRT
     nodes_substr = [k for k in options.keep_float if k not in ops]
-    debug_options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=ops or None)
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=_rep_dataset(rep[:64]), debug_options=debug_options
-    )
+    nodes: list[str] = []
     if nodes_substr:
-        names = [d["name"] for d in _tensor_names(debugger)]
+        names = _tensor_names(make_converter().convert())
         nodes = [n for n in names if any(s in n for s in nodes_substr)]
         if not nodes:
             raise PlateError(
                 f"--keep-float {nodes_substr}: no tensor names contain these; "
                 "run --debug-quant and pick from the report's tensor_name column"
             )
-        debug_options = tf.lite.experimental.QuantizationDebugOptions(
-            denylisted_ops=ops or None, denylisted_nodes=nodes
-        )
-        debugger = tf.lite.experimental.QuantizationDebugger(
-            converter=converter, debug_dataset=_rep_dataset(rep[:64]), debug_options=debug_options
-        )
+    debug_options = tf.lite.experimental.QuantizationDebugOptions(
+        denylisted_ops=ops or None, denylisted_nodes=nodes or None
+    )
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=make_converter(), debug_dataset=_rep_dataset(rep[:64]), debug_options=debug_options
+    )
     if options.debug_quant and debug_dir is not None:
         debugger.run()
         with atomic_path(debug_dir / "quant_debug.csv") as tmp, open(tmp, "w") as f:
             debugger.layer_statistics_dump(f)
         logger.info("per-layer quantisation error report: %s", debug_dir / "quant_debug.csv")
-    return debugger.get_nondebug_quantized_model() if options.keep_float else converter.convert()
+    return debugger.get_nondebug_quantized_model() if options.keep_float else make_converter().convert()
 
 
-def _tensor_names(debugger) -> list[dict[str, Any]]:
+def _tensor_names(model: bytes) -> list[str]:
     from ai_edge_litert.interpreter import Interpreter
 
-    it = Interpreter(model_content=debugger._quant_model)  # noqa: SLF001 - the debugger exposes no getter
-    return it.get_tensor_details()
+    return [d["name"] for d in Interpreter(model_content=model).get_tensor_details()]
 
 
 def export_tflite(

@@ -100,7 +100,7 @@ def make_dataset(
     """Dataset of (float32 images 0..255, int32 labels) for ``samples`` at ``size`` = (h, w)."""
     labels = tf.data.Dataset.from_tensor_slices(samples.labels.astype(np.int32))
     if samples.quads is not None:
-        quads = np.nan_to_num(samples.quads, nan=np.nan).astype(np.float32)
+        quads = samples.quads.astype(np.float32)  # NaN rows (no quad) are plain resizes
         images = tf.data.Dataset.from_tensor_slices((samples.paths, quads)).map(
             _decode_quad(size), num_parallel_calls=AUTOTUNE
         )
@@ -123,9 +123,7 @@ def make_dataset(
 
 def load_images(samples: Samples, size: tuple[int, int]) -> np.ndarray:
     """All images as one uint8 (N, h, w, 3) array (evaluation, calibration, parity)."""
+    if not len(samples):
+        return np.zeros((0, *size, 3), np.uint8)
     ds = make_dataset(samples, size, batch_size=256, cache=False)
-    return (
-        np.concatenate([x.numpy().astype(np.uint8) for x, _ in ds])
-        if len(samples)
-        else np.zeros((0, *size, 3), np.uint8)
-    )
+    return np.concatenate([x.numpy().astype(np.uint8) for x, _ in ds])

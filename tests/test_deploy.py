@@ -140,3 +140,25 @@ def test_triton_repository(trained, tmp_path):
     assert (repo / "1" / "model.onnx").exists()
     with pytest.raises(PlateError, match="no model.onnx"):
         write_triton_repo(tmp_path / "repo", tmp_path / "repo2")
+
+
+def test_selective_quantisation_and_debug_report(trained, tmp_path):
+    run, model, info, images = trained
+    options = TFLiteOptions("int8", keep_float=("char1_logits", "MEAN"), debug_quant=True)
+    report = export_tflite(model, info, tmp_path / "sel", options, images[:32], images, 0.0, str(run))
+    csv = (tmp_path / "sel" / "quant_debug.csv").read_text()
+    assert "tensor_name" in csv.splitlines()[0] and len(csv.splitlines()) > 5
+    assert report["keep_float"] == ["char1_logits", "MEAN"]
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(tmp_path / "sel" / "model.tflite"))
+    float_fc = [
+        d
+        for d in it._get_ops_details()
+        if d["op_name"] == "FULLY_CONNECTED" and it.get_tensor_details()[d["outputs"][0]]["dtype"] == np.float32
+    ]
+    assert float_fc, "the kept-float head should run a float FULLY_CONNECTED"
+    with pytest.raises(PlateError, match="no tensor names contain"):
+        export_tflite(
+            model, info, tmp_path / "bad", TFLiteOptions("int8", keep_float=("nonexistent",)), images[:32], images, 0.0
+        )
