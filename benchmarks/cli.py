@@ -101,6 +101,41 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_server(args: argparse.Namespace) -> int:
+    import time
+
+    from benchmarks.server import load_test
+    from plates.atomic import write_json, write_text
+    from teacher.runinfo import command, machine, versions
+
+    rows = load_test(args.bundle, args.clients, args.batch, args.seconds, args.intra_threads)
+    lines = [
+        f"# Server load: {args.bundle}",
+        "",
+        f"command: `{command()}`",
+        "",
+        "| clients | batch | img/s | p50 ms | p90 ms | p99 ms | requests |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['clients']} | {r['batch']} | {r['throughput_ips']:.1f} | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | "
+        f"{r['p99_ms']:.2f} | {r['runs']} |"
+        for r in rows
+    ]
+    result = {
+        "title": f"server load {args.bundle}",
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": command(),
+        "machine": machine(),
+        "versions": versions(),
+        "rows": rows,
+    }
+    write_json(f"{args.out}.json", result)
+    write_text(f"{args.out}.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     from benchmarks.record import record
 
@@ -174,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--name", default="report")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("server", help="ONNX Runtime / LiteRT under concurrent client threads and batching")
+    p.add_argument("bundle")
+    p.add_argument("--clients", type=int, nargs="+", default=[1, 2, 4])
+    p.add_argument("--batch", type=int, nargs="+", default=[1, 8, 32])
+    p.add_argument("--seconds", type=float, default=5.0, help="per setting")
+    p.add_argument("--intra-threads", type=int, default=None, help="runtime threads per session")
+    p.add_argument("--out", required=True, help="output path without suffix (.md and .json)")
+    p.set_defaults(func=cmd_server)
     p = sub.add_parser("record", help="record training run folders (command, config, time, evaluation) as results")
     p.add_argument("runs", nargs="+")
     p.add_argument("--out", required=True, help="output path without suffix (writes .md and .json)")

@@ -162,3 +162,37 @@ def test_pipeline_at_its_smallest_scale(tmp_path):
     kinds = {(a["kind"], a["precision"]) for a in report["runs"][0]["artefacts"]}
     assert {("keras", "fp32"), ("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8")} <= kinds
     assert all(a["latency"] for a in report["runs"][0]["artefacts"])
+
+
+def test_server_load_with_concurrent_clients(tmp_path, spec, synth_samples):
+    from benchmarks.cli import main
+    from deploy.export import OnnxOptions, export_onnx
+    from plates.pipeline import load_images
+    from tests.conftest import tiny_model
+
+    model, info = tiny_model(spec)
+    images = load_images(synth_samples.subset(range(8)), info.size)
+    export_onnx(model, info, tmp_path / "b", OnnxOptions(), None, images, 0.0)
+    out = tmp_path / "server"
+    assert (
+        main(
+            [
+                "server",
+                str(tmp_path / "b"),
+                "--clients",
+                "1",
+                "2",
+                "--batch",
+                "1",
+                "4",
+                "--seconds",
+                "0.3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    assert [(r["clients"], r["batch"]) for r in rows] == [(1, 1), (2, 1), (1, 4), (2, 4)]
+    assert all(r["runs"] > 0 and r["throughput_ips"] > 0 for r in rows)
