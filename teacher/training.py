@@ -246,7 +246,8 @@ class Trainer:
             if val_ds is not None:
                 metrics = evaluate(self.info.spec, val.labels, predict_probs(self.model, val_ds))
                 record.update(val_plate_accuracy=metrics["plate_accuracy"], val_char_accuracy=metrics["char_accuracy"])
-                score = metrics["plate_accuracy"]
+                # full-plate accuracy decides; character accuracy breaks ties (e.g. early epochs at 0)
+                score = metrics["plate_accuracy"] + 1e-4 * metrics["char_accuracy"]
             else:
                 score = -record["train_loss"]
             with writer.as_default(step=epoch + 1):

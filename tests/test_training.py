@@ -111,3 +111,13 @@ def test_radam_minimises_a_quadratic_and_warmup_schedule():
     assert float(tf.reduce_sum(tf.abs(var))) < 0.1
     s = WarmupSchedule(1.0, total_steps=100, warmup_steps=10)
     assert float(s(0)) == pytest.approx(0.1) and float(s(9)) == pytest.approx(1.0) and float(s(100)) < 0.02
+
+
+def test_best_model_ties_on_plate_accuracy_are_broken_by_characters(spec, synth_samples, tmp_path):
+    """All epochs at 0 full-plate accuracy must still keep the epoch with the best characters."""
+    t = _trainer(spec, tmp_path / "ties", epochs=3, steps_per_epoch=6, lr=1e-2)
+    result = t.fit(synth_samples, synth_samples.subset(range(48)))
+    chars = [h["val_char_accuracy"] for h in result["history"]]
+    plates = [h["val_plate_accuracy"] for h in result["history"]]
+    best = max(range(3), key=lambda i: (plates[i], chars[i]))
+    assert t.best.numpy() == pytest.approx(plates[best] + 1e-4 * chars[best])
