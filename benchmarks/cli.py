@@ -162,12 +162,13 @@ def cmd_device_package(args: argparse.Namespace) -> int:
     import tarfile
     from pathlib import Path
 
-    import benchmarks.device.runner as runner
     import deploy.predictor as predictor
+
+    runner = Path(__file__).resolve().parent / "device" / "runner.py"  # not imported: it expects predictor.py beside it
 
     out = Path(args.out)
     with tarfile.open(out, "w:gz") as tar:
-        tar.add(runner.__file__, "plates-bench/runner.py")
+        tar.add(runner, "plates-bench/runner.py")
         tar.add(predictor.__file__, "plates-bench/predictor.py")
         for b in map(Path, args.bundles):
             tar.add(b, f"plates-bench/bundles/{b.name}")

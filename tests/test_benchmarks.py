@@ -196,3 +196,56 @@ def test_server_load_with_concurrent_clients(tmp_path, spec, synth_samples):
     rows = json.loads(out.with_suffix(".json").read_text())["rows"]
     assert [(r["clients"], r["batch"]) for r in rows] == [(1, 1), (2, 1), (1, 4), (2, 4)]
     assert all(r["runs"] > 0 and r["throughput_ips"] > 0 for r in rows)
+
+
+def test_device_package_runs_without_tensorflow_and_merges(tmp_path, spec, synth_samples):
+    import subprocess
+    import sys
+    import tarfile
+
+    from benchmarks.cli import main
+    from deploy.export import TFLiteOptions, export_tflite
+    from plates.pipeline import load_images
+    from tests.conftest import tiny_model
+
+    model, info = tiny_model(spec)
+    images = load_images(synth_samples.subset(range(8)), info.size)
+    export_tflite(model, info, tmp_path / "b" / "tiny-fp32", TFLiteOptions("fp32"), None, images, 0.0)
+    pkg = tmp_path / "pkg.tar.gz"
+    assert main(["device-package", str(tmp_path / "b" / "tiny-fp32"), "--out", str(pkg)]) == 0
+    with tarfile.open(pkg) as tar:
+        tar.extractall(tmp_path / "device", filter="data")
+    root = tmp_path / "device" / "plates-bench"
+    # block TensorFlow imports: the device has none
+    blocker = (
+        "import runpy, sys; sys.modules['tensorflow'] = None; sys.argv = sys.argv[1:]; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            blocker,
+            str(root / "runner.py"),
+            str(root / "bundles" / "tiny-fp32"),
+            "--threads",
+            "1",
+            "--runs",
+            "5",
+            "--warmup",
+            "1",
+            "--min-seconds",
+            "0",
+            "--out",
+            str(tmp_path / "device.json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads((tmp_path / "device.json").read_text())
+    assert result["artefacts"][0]["latency"][0]["runs"] >= 5
+    assert main(["report", str(tmp_path / "device.json"), "--out", str(tmp_path / "rep")]) == 0
+    assert "tiny-fp32" in (tmp_path / "rep" / "report.md").read_text()
