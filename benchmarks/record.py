@@ -35,6 +35,7 @@ def collect(run: str | os.PathLike) -> dict[str, Any]:
         "train_seconds": round(sum(h.get("seconds", 0) for h in history), 1),
         "images_per_second": [h.get("images_per_second") for h in history],
         "val_plate_accuracy_by_epoch": [h.get("val_plate_accuracy") for h in history],
+        "val_char_accuracy_by_epoch": [h.get("val_char_accuracy") for h in history],
         "eval": {
             k: ev.get(k)
             for k in (
@@ -68,6 +69,8 @@ def markdown(records: list[dict[str, Any]], title: str) -> str:
             f"- training time: {r['train_seconds'] / 60:.1f} min; images/s per epoch: {r['images_per_second']}",
             "- validation full-plate accuracy by epoch: "
             + ", ".join(f"{v:.3f}" for v in r["val_plate_accuracy_by_epoch"] if v is not None),
+            "- validation character accuracy by epoch: "
+            + ", ".join(f"{v:.3f}" for v in r.get("val_char_accuracy_by_epoch", []) if v is not None),
         ]
         if ev.get("n"):
             rp = ev["recall_at_precision_999"] or {}
