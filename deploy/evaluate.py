@@ -25,8 +25,8 @@ def bundle_probs(predictor: Predictor, images: np.ndarray, batch: int = 64) -> d
 def evaluate_bundle(
     bundle: str | os.PathLike, samples: Samples, threads: int | None = None, images: np.ndarray | None = None
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    info = read_labels(Predictor(bundle, threads).model_path.parent)
     predictor = Predictor(bundle, threads)
+    info = read_labels(predictor.model_path.parent)
     if images is None:
         images = load_images(samples, info.size)
     probs = bundle_probs(predictor, images)

@@ -164,13 +164,9 @@ def export_tflite(
 
 
 def _parity(model, info, predictor, images: np.ndarray, kind: str, min_agreement: float | None, where) -> dict:
-    reference = predict_probs(model, images)
-    candidate = {}
-    for i in range(0, len(images), 64):
-        for k, v in predictor.probs(images[i : i + 64]).items():
-            candidate.setdefault(k, []).append(v)
-    candidate = {k: np.concatenate(v) for k, v in candidate.items()}
-    report = compare(info.spec, reference, candidate)
+    from deploy.evaluate import bundle_probs
+
+    report = compare(info.spec, predict_probs(model, images), bundle_probs(predictor, images))
     logger.info(
         "parity %s: plate agreement %.4f, max |dp| %.2e on %d images",
         where,
