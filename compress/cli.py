@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from plates.cli_support import add_common, run
+from plates.errors import PlateError
 from student.cli import add_student_options, student_builder
 from teacher.cli import add_train_options, run_training
 
@@ -24,7 +25,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
     info.extra["distilled_from"] = args.teacher
     hint = tuple(args.hint.split(":", 1)) if args.hint else None
     if hint is not None and len(hint) != 2:
-        raise argparse.ArgumentTypeError("--hint wants STUDENT_LAYER:TEACHER_LAYER")
+        raise PlateError("--hint wants STUDENT_LAYER:TEACHER_LAYER")
 
     def online(student):
         t, _ = load_model(args.teacher)  # inside the strategy scope
@@ -41,7 +42,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
     prepare = None
     if args.cache_teacher:
         if not args.no_augment:
-            raise argparse.ArgumentTypeError("--cache-teacher needs --no-augment (cached outputs are per image)")
+            raise PlateError("--cache-teacher needs --no-augment (cached outputs are per un-augmented image)")
 
         def prepare(train):
             train, table = cache_teacher(teacher, train, info, args.run)

@@ -71,3 +71,45 @@ def test_qat_quantize_model_and_full_int8_conversion(spec):
     ops = {d["op_name"] for d in it._get_ops_details()}
     assert "HARD_SWISH" in ops and "CONV_2D" in ops
     assert it.get_signature_runner().get_input_details()["image"]["dtype"] == np.uint8
+
+
+def test_cached_teacher_outputs_match_online_distillation(spec, synth_samples, tmp_path):
+    from compress.distill import cache_teacher
+    from plates.pipeline import load_images
+    from tests.conftest import tiny_model
+
+    teacher, info = tiny_model(spec, width=8)
+    student, _ = tiny_model(spec, width=4)
+    subset = synth_samples.subset(range(16))
+    indexed, table = cache_teacher(teacher, subset, info, tmp_path)
+    assert indexed.labels.shape[1] == len(spec.heads) + 1 and (tmp_path / "teacher_cache.npy").exists()
+    images = tf.constant(load_images(subset, info.size), tf.float32)
+    outs = dict(zip(spec.names, student(images), strict=True))
+    online = Distiller(student, teacher, temperature=2.0, weight=1.0)
+    cached = Distiller(student, None, temperature=2.0, weight=1.0, cached=table, heads=list(spec.names))
+    a = float(online(images, tf.constant(indexed.labels), outs))
+    b = float(cached(images, tf.constant(indexed.labels), outs))
+    assert a == pytest.approx(b, rel=1e-4)
+
+
+def test_distill_cli_rejects_cache_with_augmentation(tmp_path, spec, synth_dir, capsys):
+    from compress.cli import main
+    from plates.modelio import save_model
+    from tests.conftest import tiny_model
+
+    save_model(tmp_path / "teacher", *tiny_model(spec))
+    rc = main(
+        [
+            "distill",
+            "--teacher",
+            str(tmp_path / "teacher"),
+            "--train",
+            str(synth_dir),
+            "--run",
+            str(tmp_path / "r"),
+            "--input-size",
+            "16x48",
+            "--cache-teacher",
+        ]
+    )
+    assert rc == 2 and "--cache-teacher needs --no-augment" in capsys.readouterr().err
