@@ -25,6 +25,8 @@ from predictor import BundleError, Predictor  # noqa: E402
 
 
 def stats(seconds: np.ndarray, batch: int) -> dict:
+    """Same fields as ``benchmarks.timing.summarise``; copied on purpose: this file runs alone
+    on the device, next to predictor.py, without the toolkit installed."""
     ms = seconds * 1000
     return {
         "runs": len(ms),
