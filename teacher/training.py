@@ -291,7 +291,10 @@ class Trainer:
                 )
 
     def write_run_files(self, extra_config: dict[str, Any], data: dict[str, Any]) -> None:
-        """config.json and manifest.json; a resumed run keeps its first manifest and logs the resume."""
+        """config.json and manifest.json; a resumed run keeps its first manifest and logs the resume.
+
+        Refuses before writing anything when the folder holds a run with another config."""
+        self._check_resume(self.config)
         write_json(self.run_dir / "config.json", {"train": dataclasses.asdict(self.config), **extra_config})
         path = self.run_dir / "manifest.json"
         current = manifest(

@@ -61,10 +61,15 @@ def test_resume_continues_from_the_last_checkpoint(spec, synth_samples, tmp_path
     result = t2.fit(synth_samples)
     assert [h["epoch"] for h in result["history"]] == [1, 2]  # epoch 1 was not redone
     assert int(t2.optimizer.iterations.numpy()) == 8
+    t2.write_run_files({}, {})  # same config: resuming is allowed and records the resume
+    t2.write_run_files({}, {})
+    assert len(json.loads((run / "manifest.json").read_text())["resumes"]) == 1
+    before = (run / "config.json").read_text()
+    t3 = _trainer(spec, run, epochs=2, batch_size=8)
     with pytest.raises(Exception, match="different batch_size"):
-        t3 = _trainer(spec, run, epochs=2, batch_size=8)
-        t3.write_run_files({}, {})  # config.json now records batch 8 ...
-        (run / "config.json").write_text(json.dumps({"train": {"batch_size": 16}}))
+        t3.write_run_files({}, {})  # the CLI order: run files are written before fit
+    assert (run / "config.json").read_text() == before  # nothing overwritten
+    with pytest.raises(Exception, match="different batch_size"):
         t3.fit(synth_samples)
 
 
