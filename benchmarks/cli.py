@@ -33,6 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     images = load_images(samples, info.size) if samples is not None else None
     results, reference = [], None
     for a in arts:
+        a_info = read_labels(a.folder)
         row = {**a.describe(), **model_stats(a)}
         slim = (
             read_labels(a.source).extra.get("slimmed_from")
@@ -42,7 +43,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         if slim:
             row["slimmed_from"] = slim
         if samples is not None and not args.latency_only:
-            a_info = read_labels(a.folder)
             imgs = images if a_info.size == info.size else load_images(samples, a_info.size)
             metrics, probs = accuracy(a, samples, imgs)
             correct = plate_correct(a_info.spec, samples.labels, top_labels(a_info.spec, probs))
@@ -52,7 +52,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                 reference = probs
             row["agreement"] = agreement(a_info.spec, reference, probs)
         if not args.accuracy_only:
-            a_info = read_labels(a.folder)
             image = (
                 np.random.default_rng(0).integers(0, 256, (*a_info.size, 3), dtype=np.uint8)
                 if images is None or a_info.size != info.size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import resource
 from typing import Any
 
@@ -15,45 +16,47 @@ from plates.metrics import evaluate
 from plates.readers import Samples
 
 
-def _keras_fn(path, images: np.ndarray):
-    from plates.keras import tf
+@functools.lru_cache(maxsize=4)
+def _keras(path: str):
+    """Load a Keras model folder once per run (stats, accuracy and latency all need it)."""
     from plates.modelio import load_model
 
-    model, info = load_model(path)
+    return load_model(path)
+
+
+def _keras_fn(path, images: np.ndarray):
+    from plates.keras import tf
+
+    model, _ = _keras(str(path))
     fn = tf.function(lambda x: model(x, training=False))
     x = tf.constant(images.astype(np.float32))
-    return model, info, lambda: fn(x)
+    return lambda: fn(x)
 
 
 def model_stats(artefact: Artefact) -> dict[str, Any]:
     """Parameters and MACs of the Keras model behind an artefact."""
+    from benchmarks.flops import count_macs
     from plates.modelio import model_file
 
     if artefact.source is None or not model_file(artefact.source).exists():
         return {}
-    from benchmarks.flops import count_macs
-    from plates.modelio import load_model
-
-    model, _ = load_model(artefact.source)
+    model, _ = _keras(str(artefact.source))
     return {"params": int(model.count_params()), "macs": int(count_macs(model))}
 
 
 def accuracy(artefact: Artefact, samples: Samples, images: np.ndarray) -> tuple[dict[str, Any], dict]:
     if artefact.kind == "keras":
-        from plates.modelio import load_model
         from teacher.training import predict_probs
 
-        model, info = load_model(artefact.folder)
+        model, info = _keras(str(artefact.folder))
         probs = predict_probs(model, images)
     else:
         from deploy.evaluate import bundle_probs
         from deploy.predictor import Predictor
-
-        p = Predictor(artefact.folder)
         from plates.bundle import read_labels
 
         info = read_labels(artefact.folder)
-        probs = bundle_probs(p, images)
+        probs = bundle_probs(Predictor(artefact.folder), images)
     return evaluate(info.spec, samples.labels, probs), probs
 
 
@@ -62,7 +65,7 @@ def latency(
 ) -> dict[str, Any]:
     images = np.repeat(image[None], batch, axis=0)
     if artefact.kind == "keras":
-        _, _, fn = _keras_fn(artefact.folder, images)
+        fn = _keras_fn(artefact.folder, images)
         runtime = "keras (tf_keras, TF intra-op threads as set at start)"
     else:
         from deploy.predictor import Predictor
