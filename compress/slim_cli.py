@@ -87,6 +87,8 @@ def cmd_slim(args: argparse.Namespace) -> int:
     target = Target(args.ratio, args.flops, args.params, args.round_to, args.min_fraction, args.importance)
     target.validate()
     source = args.model
+    original, info = load_model(source)
+    Graph(original, args.protect)  # reject a bad --protect before any training
     if args.sparsity_epochs:
         sparse = argparse.Namespace(
             **{
@@ -97,11 +99,10 @@ def cmd_slim(args: argparse.Namespace) -> int:
                 "lr": args.sparsity_lr,
             }
         )
-        _, info = load_model(source)
-        gamma_histograms(load_model(source)[0], run / "gamma_before.png", f"|gamma| before sparsity ({source})")
+        gamma_histograms(original, run / "gamma_before.png", f"|gamma| before sparsity ({source})")
         run_training(sparse, lambda: load_model(args.model)[0], info, {"stage": "sparsity", "source": args.model})
         source = str(run / "sparsity")
-    model, info = load_model(source)
+    model, info = load_model(source) if args.sparsity_epochs else (original, info)
     gamma_histograms(model, run / "gamma.png", f"|gamma| of {source}")
     val = read_sources([args.val], info.spec) if args.val else None
     probe_src = val if val is not None else read_sources(args.train, info.spec)

@@ -111,3 +111,29 @@ def test_protected_layers_keep_all_channels(spec):
     keep = zero_gamma_keep(g)
     assert g.find(g.layouts["stage2_conv"].segments[0][0]) not in keep
     assert build(g, keep).get_layer("stage2_conv").filters == 32
+
+
+def test_slim_cli_rejects_bad_protect_before_training(tmp_path, spec, synth_dir, capsys):
+    from compress.cli import main
+    from plates.modelio import save_model
+
+    save_model(tmp_path / "m", *tiny_model(spec))
+    rc = main(
+        [
+            "slim",
+            str(tmp_path / "m"),
+            "--train",
+            str(synth_dir),
+            "--run",
+            str(tmp_path / "r"),
+            "--flops",
+            "0.5",
+            "--protect",
+            "no_such_layer",
+            "--sparsity-epochs",
+            "1",
+            "--quiet",
+        ]
+    )
+    assert rc == 2 and "matches no layer" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "sparsity").exists()  # nothing trained first
