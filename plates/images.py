@@ -5,7 +5,6 @@ numpy + pillow only (no TensorFlow), so the on-device predictor can use it."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -56,7 +55,3 @@ def load_crop(path: str | os.PathLike, size: tuple[int, int], quad: np.ndarray |
     if quad is not None and not np.isnan(quad).any():
         return np.asarray(rectify(image, quad, size))
     return np.asarray(image.resize(size, Image.Resampling.BILINEAR))
-
-
-def is_image(path: str | os.PathLike) -> bool:
-    return Path(path).suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp")

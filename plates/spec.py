@@ -142,8 +142,3 @@ def default_spec(attributes: bool = True) -> PlateSpec:
     if attributes:
         heads += [Head("colour", COLOURS, ATTRIBUTE), Head("layout", LAYOUTS, ATTRIBUTE)]
     return PlateSpec(tuple(heads))
-
-
-def tiny_spec() -> PlateSpec:
-    """A 3-position spec for fast unit tests of generic (non-plate) code paths."""
-    return PlateSpec((Head("a", tuple("xyz")), Head("b", tuple("01")), Head("c", (NO_CHAR, "p", "q"))))
