@@ -92,15 +92,23 @@ def markdown(records: list[dict[str, Any]], title: str) -> str:
             )
         if r.get("slim"):
             s = r["slim"]
+            litert = "litert_p50_ms_batch1" in s["rows"][0]  # reports before the LiteRT column had TF only
+            speed = f"LiteRT speed-up x{s['speedup_litert_p50']:.2f}, " if litert else ""
             lines.append(
-                f"- slimming: MACs x{s['macs_ratio']:.3f}, params x{s['params_ratio']:.3f}, CPU speed-up "
+                f"- slimming: MACs x{s['macs_ratio']:.3f}, params x{s['params_ratio']:.3f}, {speed}TF CPU speed-up "
                 f"x{s['speedup_cpu_p50']:.2f}; equivalence check max diff "
                 f"{s['equivalence_check']['max_output_diff']:.2e}"
             )
-            lines += ["", "| model | params | MMACs | CPU p50 ms | full-plate |", "|---|---:|---:|---:|---:|"]
+            col = " LiteRT p50 ms |" if litert else ""
+            lines += [
+                "",
+                f"| model | params | MMACs | TF p50 ms |{col} full-plate |",
+                "|---|---:|---:|---:|---:|" + "---:|" * litert,
+            ]
             lines += [
                 f"| {x['model']} | {x['params']:,} | {x['macs'] / 1e6:.1f} | {x['cpu_p50_ms_batch1']:.2f} | "
-                f"{x.get('plate_accuracy', float('nan')):.4f} |"
+                + (f"{x['litert_p50_ms_batch1']:.2f} | " if litert else "")
+                + f"{x.get('plate_accuracy', float('nan')):.4f} |"
                 for x in s["rows"]
             ]
         lines.append("")

@@ -283,17 +283,18 @@ class Target:
     ratio: float | None = None  # fraction of prunable channels to remove
     flops: float | None = None  # keep at most this fraction of MACs
     params: float | None = None  # keep at most this fraction of parameters
+    latency: float | None = None  # keep at most this fraction of the measured latency
     round_to: int = 8
     min_fraction: float = 0.1  # per-space floor
     reduce: str = "sum"
 
     def validate(self) -> None:
-        given = [v for v in (self.ratio, self.flops, self.params) if v is not None]
+        given = [v for v in (self.ratio, self.flops, self.params, self.latency) if v is not None]
         if len(given) != 1:
-            raise SlimError("give exactly one target: --ratio, --flops or --params")
+            raise SlimError("give exactly one target: --ratio, --flops, --params or --latency")
         if self.ratio is not None and not 0 <= self.ratio < 1:
             raise SlimError(f"--ratio must be in [0, 1) (1.0 would remove every channel), got {self.ratio}")
-        for name in ("flops", "params"):
+        for name in ("flops", "params", "latency"):
             v = getattr(self, name)
             if v is not None and not 0 < v <= 1:
                 raise SlimError(f"--{name} is the fraction to keep, in (0, 1], got {v}")
@@ -301,8 +302,12 @@ class Target:
             raise SlimError("--importance must be sum or max")
 
 
-def plan(g: Graph, target: Target) -> dict[int, np.ndarray]:
-    """Kept channel indices per prunable root space."""
+def plan(g: Graph, target: Target, latency_fn: Callable[[keras.Model], float] | None = None) -> dict[int, np.ndarray]:
+    """Kept channel indices per prunable root space.
+
+    Budgets are met by bisection over the global gamma threshold, building each candidate
+    without weights; a ``--latency`` budget times each candidate with ``latency_fn`` (weights
+    do not change fp32 latency), so it is noisy but measures what the device will run."""
     target.validate()
     prunable = g.prunable()
     if not prunable:
@@ -325,15 +330,19 @@ def plan(g: Graph, target: Target) -> dict[int, np.ndarray]:
     if target.ratio is not None:
         idx = int(target.ratio * len(all_scores))
         return keep_at(all_scores[idx - 1] if idx > 0 else -1.0)
-    from benchmarks.flops import count_macs
+    if target.latency is not None:
+        if latency_fn is None:
+            raise SlimError("a --latency budget needs a latency measurement (latency_fn)")
+        base = latency_fn(g.model)
+        metric, goal = (lambda m: latency_fn(m) / base), target.latency
+    elif target.flops is not None:
+        from benchmarks.flops import count_macs
 
-    base_macs, base_params = count_macs(g.model), g.model.count_params()
-    metric = (
-        (lambda m: count_macs(m) / base_macs)
-        if target.flops is not None
-        else (lambda m: m.count_params() / base_params)
-    )
-    goal = target.flops if target.flops is not None else target.params
+        base = count_macs(g.model)
+        metric, goal = (lambda m: count_macs(m) / base), target.flops
+    else:
+        base = g.model.count_params()
+        metric, goal = (lambda m: m.count_params() / base), target.params
     lo, hi = 0, len(all_scores) - 1
     best = None
     while lo <= hi:  # smallest threshold index meeting the budget

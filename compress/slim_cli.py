@@ -57,8 +57,9 @@ def _file_size(model) -> int:
         return path.stat().st_size
 
 
-def describe(model, info, val, label: str) -> dict[str, Any]:
+def describe(model, info, val, label: str, threads: int = 1) -> dict[str, Any]:
     from benchmarks.flops import count_macs
+    from compress.latency import litert_p50_ms
     from teacher.evaluate import evaluate_model
 
     row = {
@@ -67,6 +68,7 @@ def describe(model, info, val, label: str) -> dict[str, Any]:
         "macs": int(count_macs(model)),
         "file_bytes": _file_size(model),
         "cpu_p50_ms_batch1": _cpu_latency(model, info.size),
+        "litert_p50_ms_batch1": litert_p50_ms(model, info, threads, runs=200, min_seconds=3.0),
     }
     if val is not None:
         metrics, _ = evaluate_model(model, info, val)
@@ -84,7 +86,9 @@ def cmd_slim(args: argparse.Namespace) -> int:
     from teacher.runinfo import manifest
 
     run = Path(args.run)
-    target = Target(args.ratio, args.flops, args.params, args.round_to, args.min_fraction, args.importance)
+    target = Target(
+        args.ratio, args.flops, args.params, args.latency, args.round_to, args.min_fraction, args.importance
+    )
     target.validate()
     source = args.model
     original, info = load_model(source)
@@ -118,7 +122,9 @@ def cmd_slim(args: argparse.Namespace) -> int:
         args.dead_gamma,
         diff,
     )
-    keep = plan(graph, target)
+    from compress.latency import litert_p50_ms
+
+    keep = plan(graph, target, lambda m: litert_p50_ms(m, info, args.latency_threads))
     slim = build(graph, keep, probe=probe)
     slim_info = type(info)(
         info.spec,
@@ -128,8 +134,8 @@ def cmd_slim(args: argparse.Namespace) -> int:
         {**info.extra, "slimmed_from": str(Path(args.model)), "slim_target": vars(target)},
     )
     save_model(run / "pruned", slim, slim_info)
-    before = describe(model, info, val, f"before ({source})")
-    pruned = describe(slim, slim_info, val, "pruned, before fine-tuning")
+    before = describe(model, info, val, f"before ({source})", args.latency_threads)
+    pruned = describe(slim, slim_info, val, "pruned, before fine-tuning", args.latency_threads)
     if args.from_scratch:  # same shapes, new initial weights ("Rethinking the Value of Network Pruning")
         builder = lambda: keras.models.clone_model(load_model(run / "pruned")[0])  # noqa: E731
     else:
@@ -146,7 +152,7 @@ def cmd_slim(args: argparse.Namespace) -> int:
     else:
         save_model(run, slim, slim_info)
         final, final_info = slim, slim_info
-    after = describe(final, final_info, val, "slimmed" + (" + fine-tuned" if args.epochs else ""))
+    after = describe(final, final_info, val, "slimmed" + (" + fine-tuned" if args.epochs else ""), args.latency_threads)
     report = {
         "command": manifest()["command"],
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -156,24 +162,28 @@ def cmd_slim(args: argparse.Namespace) -> int:
         "groups": summary(graph, keep),
         "rows": [before, pruned, after],
         "speedup_cpu_p50": before["cpu_p50_ms_batch1"] / after["cpu_p50_ms_batch1"],
+        "speedup_litert_p50": before["litert_p50_ms_batch1"] / after["litert_p50_ms_batch1"],
+        "latency_threads": args.latency_threads,
         "macs_ratio": after["macs"] / before["macs"],
         "params_ratio": after["params"] / before["params"],
     }
     write_json(run / "slim_report.json", report)
     lines = [
-        "| model | params | MMACs | file MB | CPU p50 ms (b1) | full-plate | char |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| model | params | MMACs | file MB | TF p50 ms (b1) | LiteRT fp32 p50 ms (b1, {args.latency_threads} thr) "
+        "| full-plate | char |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["rows"]:
         lines.append(
             f"| {r['model']} | {r['params']:,} | {r['macs'] / 1e6:.1f} | {r['file_bytes'] / 1e6:.2f} | "
-            f"{r['cpu_p50_ms_batch1']:.2f} | {r.get('plate_accuracy', float('nan')):.4f} | "
+            f"{r['cpu_p50_ms_batch1']:.2f} | {r['litert_p50_ms_batch1']:.2f} | "
+            f"{r.get('plate_accuracy', float('nan')):.4f} | "
             f"{r.get('char_accuracy', float('nan')):.4f} |"
         )
     text = "\n".join(lines) + (
         f"\n\nMACs x{report['macs_ratio']:.3f}, params x{report['params_ratio']:.3f}, "
-        f"CPU speed-up x{report['speedup_cpu_p50']:.2f}; equivalence check: max output "
-        f"difference {diff:.2e} after removing {n_dead} dead channels\n"
+        f"speed-up x{report['speedup_litert_p50']:.2f} LiteRT, x{report['speedup_cpu_p50']:.2f} TF; "
+        f"equivalence check: max output difference {diff:.2e} after removing {n_dead} dead channels\n"
     )
     write_text(run / "slim_report.md", text)
     print(text)
@@ -234,6 +244,14 @@ def add_slim_parsers(sub, add_train_options) -> None:
     t.add_argument("--ratio", type=float, help="fraction of prunable channels to remove")
     t.add_argument("--flops", type=float, help="keep at most this fraction of the MACs (e.g. 0.5)")
     t.add_argument("--params", type=float, help="keep at most this fraction of the parameters")
+    t.add_argument(
+        "--latency",
+        type=float,
+        help="keep at most this fraction of the measured latency (fp32 TFLite under LiteRT, batch 1, this host)",
+    )
+    p.add_argument(
+        "--latency-threads", type=int, default=1, help="LiteRT threads for the latency budget and the report"
+    )
     g = p.add_argument_group("selection")
     g.add_argument("--round-to", type=int, default=8, help="kept channels per group rounded up to a multiple")
     g.add_argument("--min-fraction", type=float, default=0.1, help="never keep fewer than this fraction of a group")

@@ -90,6 +90,31 @@ def test_ratio_target_removes_that_share_of_prunable_channels(spec):
     assert sum(len(k) for k in keep.values()) == pytest.approx(total / 2, abs=len(keep))
 
 
+def test_latency_target_bisects_on_the_measured_metric(spec):
+    """A fake latency (MACs + a fixed overhead) stands in for LiteRT: the plan must meet the
+    budget on that metric, which is stricter than the same fraction of MACs."""
+    rng = np.random.default_rng(5)
+    model, _ = tiny_model(spec, width=32)
+    _randomise_bn(model, rng, dead_fraction=0.0)
+    g = Graph(model)
+    overhead = 0.2 * count_macs(model)
+    fake = lambda m: count_macs(m) + overhead  # noqa: E731
+    keep = plan(g, Target(latency=0.7, round_to=1, min_fraction=0.05), fake)
+    slim = build(g, keep)
+    assert fake(slim) <= 0.7 * fake(model)
+    assert count_macs(slim) < 0.7 * count_macs(model)  # the overhead does not shrink
+    with pytest.raises(SlimError, match="needs a latency measurement"):
+        plan(g, Target(latency=0.7))
+
+
+def test_litert_latency_times_the_converted_model(spec):
+    from compress.latency import litert_p50_ms
+
+    model, info = tiny_model(spec, width=8)
+    ms = litert_p50_ms(model, info, threads=1, runs=5, min_seconds=0.0)
+    assert np.isfinite(ms) and ms > 0
+
+
 def test_bad_targets_get_clear_errors(spec):
     model, _ = tiny_model(spec, width=8)
     g = Graph(model)
@@ -97,6 +122,8 @@ def test_bad_targets_get_clear_errors(spec):
         plan(g, Target(ratio=1.0))
     with pytest.raises(SlimError, match="exactly one target"):
         plan(g, Target(ratio=0.5, flops=0.5))
+    with pytest.raises(SlimError, match="--latency is the fraction to keep"):
+        plan(g, Target(latency=1.5))
     with pytest.raises(SlimError, match="--protect 'no_such_layer' matches no layer"):
         Graph(model, protect=["no_such_layer"])
     with pytest.raises(SlimError, match="cannot reach"):

@@ -2,7 +2,14 @@
 
 Plate kinds differ by size, colours and character boxes; glyphs come from the shipped
 Noto Sans SC subset, scaled to the tall, narrow character boxes real plates use (a Hanzi
-is drawn 45 mm wide and 90 mm tall, so it is condensed the way plate lettering is)."""
+is drawn 45 mm wide and 90 mm tall, so it is condensed the way plate lettering is).
+
+Where Noto differs from the plate typeface in a way a 24-px crop still shows, the glyph is
+drawn instead (``DRAWN``): the plate ``1`` has no foot (Noto's reads as ``T`` or ``7`` when
+blurred) and the plate ``M`` has vertical legs whose V stops near mid-height (Noto's V
+reaches the baseline, so a real ``M`` looked like nothing the teacher had seen and it said
+``H``). Stroke weight varies per plate (two font weights, then thinned or thickened) because
+real plates range from thin embossed strokes to thick painted ones."""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONTS = ("NotoSansSC-Bold-plates.otf", "NotoSansSC-Regular-plates.otf")
@@ -38,13 +45,47 @@ STYLES: dict[str, Style] = {
 }
 
 
+def _draw_one(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int) -> None:
+    """Plate ``1``: a stem right of centre with a short flag, no foot."""
+    x = w * 0.58
+    draw.line([(x, 0), (x, h)], fill=255, width=stroke)
+    draw.line([(x, stroke * 0.4), (w * 0.18, h * 0.2)], fill=255, width=int(stroke * 0.9))
+
+
+def _draw_m(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int) -> None:
+    """Plate ``M``: vertical legs, diagonals meeting a little below mid-height."""
+    half = stroke / 2
+    draw.line([(half, h), (half, 0)], fill=255, width=stroke)
+    draw.line([(w - half, h), (w - half, 0)], fill=255, width=stroke)
+    depth = h * 0.62
+    draw.line([(half, half), (w / 2, depth)], fill=255, width=int(stroke * 0.85))
+    draw.line([(w - half, half), (w / 2, depth)], fill=255, width=int(stroke * 0.85))
+
+
+DRAWN = {"1": _draw_one, "M": _draw_m}
+STROKE = (0.17, 0.12)  # drawn-glyph stroke as a fraction of width, per entry of FONTS (bold, regular)
+
+
 @functools.lru_cache(maxsize=4096)
-def glyph_mask(char: str, font_index: int = 0, size: int = 160) -> np.ndarray:
-    """Tight float mask (0..1) of ``char`` at roughly ``size`` px tall."""
-    font = ImageFont.truetype(str(FONT_DIR / FONTS[font_index]), size)
-    left, top, right, bottom = font.getbbox(char)
-    canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
-    ImageDraw.Draw(canvas).text((2 - left, 2 - top), char, font=font, fill=255)
+def glyph_mask(char: str, font_index: int = 0, weight: int = 0, size: int = 160) -> np.ndarray:
+    """Tight float mask (0..1) of ``char`` at roughly ``size`` px tall.
+
+    ``weight`` thins (< 0) or thickens (> 0) the strokes by ``2 * |weight|`` px at this size."""
+    if char in DRAWN:
+        w = int(size * 0.55)
+        canvas = Image.new("L", (w, size), 0)
+        DRAWN[char](ImageDraw.Draw(canvas), w, size, max(4, int(w * STROKE[font_index]) + 4 * weight))
+        weight = 0  # applied to the stroke itself; erosion would eat the thinner diagonals
+    else:
+        font = ImageFont.truetype(str(FONT_DIR / FONTS[font_index]), size)
+        left, top, right, bottom = font.getbbox(char)
+        canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+        ImageDraw.Draw(canvas).text((2 - left, 2 - top), char, font=font, fill=255)
+    if weight:
+        pad = 2 * abs(weight) + 2
+        canvas = Image.fromarray(np.pad(np.asarray(canvas), pad))
+        morph = ImageFilter.MaxFilter if weight > 0 else ImageFilter.MinFilter
+        canvas = canvas.filter(morph(4 * abs(weight) + 1))
     arr = np.asarray(canvas, np.float32) / 255.0
     ys, xs = np.nonzero(arr > 0.05)
     return arr[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
@@ -57,10 +98,11 @@ def _draw_glyph(
     box: tuple[float, float, float, float],
     font_index: int,
     condense: float,
+    weight: int = 0,
 ) -> None:
     """Alpha-blend ``char`` into ``canvas`` (float32 HxWx3) fitted to ``box`` = (x, y, w, h)."""
     x, y, w, h = box
-    mask = glyph_mask(char, font_index)
+    mask = glyph_mask(char, font_index, weight)
     mh, mw = mask.shape
     gw = min(w, mw * h / mh * condense)
     gw_i, h_i = max(2, int(round(gw))), max(2, int(round(h)))
@@ -127,11 +169,12 @@ def render_plate(text: str, kind: str, layout: str, rng: np.random.Generator) ->
     fm = np.asarray(frame, np.float32)[..., None] / 255.0
     ink = np.asarray(style.ink, np.float32)
     canvas = canvas * (1 - fm) + np.asarray(style.frame, np.float32) * fm
-    font_index = 0 if rng.random() < 0.85 else 1
-    condense = rng.uniform(0.85, 1.1)
+    font_index = 0 if rng.random() < 0.5 else 1
+    weight = int(rng.integers(-2, 3)) if font_index == 0 else int(rng.integers(-1, 4))
+    condense = rng.uniform(0.8, 1.1)
     for i, (char, box) in enumerate(zip(text, boxes, strict=False)):
         char_ink = ink
         if i == len(text) - 1 and style.last_ink is not None and not char.isascii():
             char_ink = np.asarray(style.last_ink, np.float32)
-        _draw_glyph(canvas, char_ink, char, box, font_index, condense)
+        _draw_glyph(canvas, char_ink, char, box, font_index, condense, weight)
     return canvas
