@@ -17,6 +17,9 @@ def add_student_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alpha", type=float, default=1.0, help="width multiplier")
     g.add_argument("--minimalistic", action="store_true", help="no SE, no hard-swish, 3x3 only")
     g.add_argument("--input-size", type=parse_size, default=(48, 144), help="HEIGHTxWIDTH (e.g. 48x144, 24x94)")
+    g.add_argument(
+        "--stem-stride", type=int, choices=(1, 2), default=2, help="1 keeps twice the resolution (4x the MACs)"
+    )
     g.add_argument("--neck", type=int, default=128)
     g.add_argument("--dropout", type=float, default=0.1)
     g.add_argument("--normalisation", choices=("scale", "whiten"), default="scale")
@@ -28,15 +31,16 @@ def student_builder(args: argparse.Namespace, spec=None):
     from student.mobilenetv3 import create_student
 
     spec = spec or default_spec(attributes=not args.no_attributes)
-    make = lambda: create_student(
+    make = lambda: create_student(  # noqa: E731
         spec,
         args.input_size,
         args.arch,
         args.alpha,
-        args.minimalistic,  # noqa: E731
+        args.minimalistic,
         args.neck,
         args.dropout,
         args.normalisation,
+        stem_stride=args.stem_stride,
     )
     return make
 

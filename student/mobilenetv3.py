@@ -90,11 +90,20 @@ def inverted_residual(x, kernel: int, expansion: int, out: int, se: bool, act: s
 
 
 def mobilenetv3(
-    x: tf.Tensor, variant: str = "small", alpha: float = 1.0, minimalistic: bool = False, config: Sequence | None = None
+    x: tf.Tensor,
+    variant: str = "small",
+    alpha: float = 1.0,
+    minimalistic: bool = False,
+    config: Sequence | None = None,
+    stem_stride: int = 2,
 ) -> tf.Tensor:
+    """``stem_stride=1`` keeps twice the resolution in every block (4x the MACs): at 32x96
+    the stock plan is at 4x12 after three layers, a column and a half per character."""
     rows = config or (SMALL if variant == "small" else LARGE)
     stem_act = "RE" if minimalistic else "HS"
-    x = layers.Conv2D(make_divisible(16 * alpha), 3, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
+    x = layers.Conv2D(
+        make_divisible(16 * alpha), 3, strides=stem_stride, padding="same", use_bias=False, name="stem_conv"
+    )(x)
     x = _act(_bn(x, "stem_bn"), stem_act, "stem_act")
     for i, (k, exp, out, se, act, stride) in enumerate(rows, 1):
         if minimalistic:
@@ -115,13 +124,13 @@ def mobilenetv3(
 
 
 @register_backbone("mobilenetv3_small")
-def mobilenetv3_small(x, alpha: float = 1.0, minimalistic: bool = False):
-    return mobilenetv3(x, "small", alpha, minimalistic)
+def mobilenetv3_small(x, alpha: float = 1.0, minimalistic: bool = False, stem_stride: int = 2):
+    return mobilenetv3(x, "small", alpha, minimalistic, stem_stride=stem_stride)
 
 
 @register_backbone("mobilenetv3_large")
-def mobilenetv3_large(x, alpha: float = 1.0, minimalistic: bool = False):
-    return mobilenetv3(x, "large", alpha, minimalistic)
+def mobilenetv3_large(x, alpha: float = 1.0, minimalistic: bool = False, stem_stride: int = 2):
+    return mobilenetv3(x, "large", alpha, minimalistic, stem_stride=stem_stride)
 
 
 def create_student(
@@ -133,6 +142,8 @@ def create_student(
     neck: int = 128,
     dropout: float = 0.1,
     normalisation: str = "scale",
+    *,
+    stem_stride: int = 2,
 ):
     """A multi-head MobileNetV3 classifier and its ModelInfo."""
     from teacher.heads import create_classifier
@@ -140,5 +151,13 @@ def create_student(
     if arch not in ("small", "large"):
         raise ValueError(f"arch must be small or large, not {arch!r}")
     return create_classifier(
-        spec, input_size, f"mobilenetv3_{arch}", normalisation, neck, dropout, alpha=alpha, minimalistic=minimalistic
+        spec,
+        input_size,
+        f"mobilenetv3_{arch}",
+        normalisation,
+        neck,
+        dropout,
+        alpha=alpha,
+        minimalistic=minimalistic,
+        stem_stride=stem_stride,
     )

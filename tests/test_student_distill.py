@@ -18,6 +18,13 @@ def test_student_builds_at_plate_shaped_sizes(spec, arch, size):
     assert [o.shape[-1] for o in outs] == [len(h.classes) for h in spec.heads]
 
 
+def test_stem_stride_one_doubles_the_feature_map(spec):
+    stock, _ = create_student(spec, (32, 96), "small", alpha=0.35)
+    fine, _ = create_student(spec, (32, 96), "small", alpha=0.35, stem_stride=1)
+    a, b = stock.get_layer("last_act").output_shape, fine.get_layer("last_act").output_shape
+    assert (b[1], b[2]) == (2 * a[1], 2 * a[2])
+
+
 def test_kd_loss_matches_hand_computation():
     t = tf.constant([[0.7, 0.2, 0.1]])
     s = tf.constant([[0.5, 0.3, 0.2]])
