@@ -190,20 +190,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchmarks", description=__doc__)
     add_common(parser)
     sub = parser.add_subparsers(metavar="COMMAND")
-    p = sub.add_parser("run", help="accuracy + latency of artefacts (Keras folders, TFLite/ONNX bundles) in one run")
-    p.add_argument("artefacts", nargs="+", help="model/bundle folders (or folders of them); the first is the reference")
-    p.add_argument("--data", action="append", metavar="SRC", help="labelled set for accuracy (e.g. real dev)")
-    p.add_argument("--threads", type=int, nargs="+", default=[1])
-    p.add_argument("--batch", type=int, nargs="+", default=[1], help="batch sizes (1 = device; sweep for server)")
-    p.add_argument("--warmup", type=int, default=20)
-    p.add_argument("--runs", type=int, default=200)
-    p.add_argument("--min-seconds", type=float, default=10.0)
-    p.add_argument("--accuracy-only", action="store_true")
-    p.add_argument("--latency-only", action="store_true")
-    p.add_argument("--title", default="host")
-    p.add_argument("--name", default="report")
-    p.add_argument("--out", default="benchmarks/results")
-    p.set_defaults(func=cmd_run)
+    modes = {
+        "run": ("accuracy + latency of artefacts (Keras folders, TFLite/ONNX bundles) in one run", None),
+        "accuracy": ("accuracy only (full-plate, characters, per head, thresholds, agreement, confusions)", "accuracy"),
+        "latency": ("latency only (warm-up, >=runs and >=min-seconds, p50/p90/p99, threads x batch)", "latency"),
+    }
+    for name, (help_text, only) in modes.items():
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument(
+            "artefacts", nargs="+", help="model/bundle folders (or folders of them); the first is the reference"
+        )
+        p.add_argument(
+            "--data", action="append", metavar="SRC", required=only == "accuracy", help="labelled set for accuracy"
+        )
+        p.add_argument("--threads", type=int, nargs="+", default=[1])
+        p.add_argument("--batch", type=int, nargs="+", default=[1], help="batch sizes (1 = device; sweep for server)")
+        p.add_argument("--warmup", type=int, default=20)
+        p.add_argument("--runs", type=int, default=200)
+        p.add_argument("--min-seconds", type=float, default=10.0)
+        if only is None:
+            p.add_argument("--accuracy-only", action="store_true")
+            p.add_argument("--latency-only", action="store_true")
+        p.add_argument("--title", default="host")
+        p.add_argument("--name", default=name if only else "report")
+        p.add_argument("--out", default="benchmarks/results")
+        p.set_defaults(func=cmd_run, accuracy_only=only == "accuracy", latency_only=only == "latency")
     p = sub.add_parser("report", help="merge result JSON files (host, device) into one report")
     p.add_argument("results", nargs="+")
     p.add_argument("--out", required=True)

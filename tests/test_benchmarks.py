@@ -249,3 +249,24 @@ def test_device_package_runs_without_tensorflow_and_merges(tmp_path, spec, synth
     assert result["artefacts"][0]["latency"][0]["runs"] >= 5
     assert main(["report", str(tmp_path / "device.json"), "--out", str(tmp_path / "rep")]) == 0
     assert "tiny-fp32" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_accuracy_and_latency_commands_measure_only_their_half(tmp_path, spec, synth_dir, synth_samples):
+    from benchmarks.cli import main
+    from deploy.export import TFLiteOptions, export_tflite
+    from plates.pipeline import load_images
+    from tests.conftest import tiny_model
+
+    model, info = tiny_model(spec)
+    images = load_images(synth_samples.subset(range(8)), info.size)
+    export_tflite(model, info, tmp_path / "b", TFLiteOptions("fp32"), None, images, 0.0)
+    out = tmp_path / "out"
+    assert main(["accuracy", str(tmp_path / "b"), "--data", str(synth_dir), "--out", str(out)]) == 0
+    (row,) = json.loads((out / "accuracy.json").read_text())["runs"][0]["artefacts"]
+    assert "accuracy" in row and "latency" not in row
+    args = ["latency", str(tmp_path / "b"), "--runs", "3", "--warmup", "1", "--min-seconds", "0", "--out", str(out)]
+    assert main(args) == 0
+    (row,) = json.loads((out / "latency.json").read_text())["runs"][0]["artefacts"]
+    assert "accuracy" not in row and row["latency"][0]["runs"] >= 3
+    with pytest.raises(SystemExit):  # accuracy needs labelled data
+        main(["accuracy", str(tmp_path / "b"), "--out", str(out)])
