@@ -55,3 +55,16 @@ def test_generated_folder_is_a_readable_labelled_set(synth_dir, synth_samples, s
     for path in synth_samples.paths[:10]:
         w, h = load_rgb(path).size
         assert 60 <= w <= 210 and 12 <= h <= 120
+
+
+def test_plate_glyphs_one_without_foot_and_stroke_weight_varies():
+    from plates.synth.render import glyph_mask
+
+    one = glyph_mask("1", 0) > 0.5
+    widths = one.sum(axis=1)
+    assert widths[-5:].max() <= widths[len(widths) // 2] + 2  # no foot: the bottom is as wide as the stem
+    m = glyph_mask("M", 1) > 0.5
+    bottom_centre = m[-m.shape[0] // 4 :, m.shape[1] * 2 // 5 : m.shape[1] * 3 // 5]
+    assert not bottom_centre.any()  # the V stops above the baseline
+    thin, base, bold = (float(glyph_mask("8", 0, w).sum()) for w in (-2, 0, 2))
+    assert thin < base < bold
