@@ -349,6 +349,7 @@ def plan(g: Graph, target: Target, latency_fn: Callable[[keras.Model], float] | 
         mid = (lo + hi) // 2
         keep = keep_at(all_scores[mid])
         value = metric(build(g, keep, weights=False))
+        logger.info("slim plan: threshold %.4g keeps %.3f of the original (budget %.3f)", all_scores[mid], value, goal)
         if value <= goal:
             best, hi = keep, mid - 1
         else:
