@@ -270,7 +270,10 @@ def add_slim_parsers(sub, add_train_options) -> None:
     for action in p._actions:
         if action.dest == "gamma_l1":
             action.default = 1e-4
-            action.help = "L1 strength on BN gamma during the sparsity epochs"
+            action.help = (
+                "L1 strength on BN gamma during the sparsity epochs (as a loss term; with --gamma-l1-prox a "
+                "soft-threshold of lr x this per step, so use values near 1/(lr x steps))"
+            )
     p.set_defaults(func=cmd_slim)
     p = sub.add_parser("sensitivity", help="per channel group: accuracy after removing a fraction (no fine-tune)")
     p.add_argument("model")

@@ -61,6 +61,11 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
     g.add_argument("--kernel-l2", type=float, default=5e-5, help="L2 on conv/dense kernels")
     g.add_argument("--gamma-l2", type=float, default=0.0, help="L2 on BatchNorm gamma")
     g.add_argument("--gamma-l1", type=float, default=0.0, help="L1 on BatchNorm gamma (network-slimming sparsity)")
+    g.add_argument(
+        "--gamma-l1-prox",
+        action="store_true",
+        help="apply --gamma-l1 as a soft-threshold after each step (lr x gamma-l1 per step; exact zeros)",
+    )
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--checkpoint-every", type=int, default=200, help="also checkpoint every N steps")
     g.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
@@ -87,6 +92,7 @@ def train_config(args: argparse.Namespace):
         kernel_l2=args.kernel_l2,
         gamma_l2=args.gamma_l2,
         gamma_l1=args.gamma_l1,
+        gamma_l1_prox=getattr(args, "gamma_l1_prox", False),
         augment=not args.no_augment,
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,

@@ -31,7 +31,7 @@ from plates.pipeline import Augment, make_dataset
 from plates.readers import Samples
 from teacher.losses import create_loss
 from teacher.optim import RAdam, WarmupSchedule
-from teacher.regularizers import Decay, penalty
+from teacher.regularizers import Decay, penalty, shrink_gammas
 from teacher.runinfo import manifest
 
 # Fields that must match for a run folder to be resumed.
@@ -55,6 +55,7 @@ class TrainConfig:
     kernel_l2: float = 5e-5
     gamma_l2: float = 0.0
     gamma_l1: float = 0.0
+    gamma_l1_prox: bool = False  # apply gamma_l1 as a soft-threshold after each step
     l1_exclude: tuple[str, ...] = ()
     augment: bool = True
     seed: int = 0
@@ -122,7 +123,9 @@ class Trainer:
         unknown = set(config.head_weights) - set(info.spec.names)
         if unknown:
             raise PlateError(f"loss weights name unknown head(s) {sorted(unknown)}; heads are {list(info.spec.names)}")
-        self.decay = Decay(config.kernel_l2, config.gamma_l2, config.gamma_l1, tuple(config.l1_exclude))
+        self.decay = Decay(
+            config.kernel_l2, config.gamma_l2, config.gamma_l1, tuple(config.l1_exclude), config.gamma_l1_prox
+        )
 
     # -- the step ---------------------------------------------------------------------
     def _loss(self, images, labels, training: bool = True):
@@ -155,9 +158,13 @@ class Trainer:
             self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=False))
             return total, parts
 
+        prox = bool(self.decay.gamma_l1 and self.decay.gamma_l1_prox)
+
         @tf.function
         def train_step(batch):
             total, parts = self.strategy.run(step, args=batch)
+            if prox:  # cross-replica context: one assignment updates every replica's copy
+                shrink_gammas(self.model, self.decay, self.schedule(self.optimizer.iterations))
             reduce = lambda t: self.strategy.reduce("sum", t, axis=None)  # noqa: E731
             return reduce(total), {k: reduce(v) for k, v in parts.items()}
 
@@ -173,7 +180,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._check_resume(cfg)
         with self.strategy.scope():
-            schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
+            self.schedule = schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
             self.optimizer = RAdam(schedule)
             self.optimizer.build(self.trainable)
             ghm = {f"loss_{k}_{i}": v for k, loss in self.losses.items() for i, v in enumerate(loss.variables)}
