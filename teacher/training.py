@@ -14,6 +14,7 @@ import dataclasses
 import json
 import math
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,13 +78,20 @@ class TrainConfig:
 ExtraLoss = Callable[[tf.Tensor, tf.Tensor, dict[str, tf.Tensor]], tf.Tensor]
 
 
+_PREDICT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def predict_probs(
     model: keras.Model, images: np.ndarray | tf.data.Dataset, batch_size: int = 256
 ) -> dict[str, np.ndarray]:
     """Per-head probabilities for a uint8/float image array or an (images, labels) dataset."""
     if isinstance(images, np.ndarray):
         images = tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
-    fn = tf.function(lambda x: model(tf.cast(x, tf.float32), training=False), reduce_retracing=True)
+    fn = _PREDICT.get(model)
+    if fn is None:  # one traced function per model, not one per call (epochs evaluate the same model)
+        fn = _PREDICT[model] = tf.function(
+            lambda x: model(tf.cast(x, tf.float32), training=False), reduce_retracing=True
+        )
     chunks: dict[str, list[np.ndarray]] = {n: [] for n in head_names(model)}
     for batch in images:
         x = batch[0] if isinstance(batch, tuple) else batch
