@@ -134,7 +134,13 @@ def cmd_slim(args: argparse.Namespace) -> int:
         {**info.extra, "slimmed_from": str(Path(args.model)), "slim_target": vars(target)},
     )
     save_model(run / "pruned", slim, slim_info)
-    before = describe(model, info, val, f"before ({source})", args.latency_threads)
+    # the baseline is the model as given; after sparsity training it is a different model
+    before = describe(original, info, val, f"original ({args.model})", args.latency_threads)
+    sparse = (
+        [describe(model, info, val, f"after sparsity training ({source})", args.latency_threads)]
+        if args.sparsity_epochs
+        else []
+    )
     pruned = describe(slim, slim_info, val, "pruned, before fine-tuning", args.latency_threads)
     if args.from_scratch:  # same shapes, new initial weights ("Rethinking the Value of Network Pruning")
         builder = lambda: keras.models.clone_model(load_model(run / "pruned")[0])  # noqa: E731
@@ -160,7 +166,7 @@ def cmd_slim(args: argparse.Namespace) -> int:
         "target": vars(target),
         "equivalence_check": {"removed_dead_channels": n_dead, "dead_gamma": args.dead_gamma, "max_output_diff": diff},
         "groups": summary(graph, keep),
-        "rows": [before, pruned, after],
+        "rows": [before, *sparse, pruned, after],
         "speedup_cpu_p50": before["cpu_p50_ms_batch1"] / after["cpu_p50_ms_batch1"],
         "speedup_litert_p50": before["litert_p50_ms_batch1"] / after["litert_p50_ms_batch1"],
         "latency_threads": args.latency_threads,
