@@ -54,7 +54,9 @@ step $B/benchmarks run $R/teacher $R/teacher-slim $R/student-small $R/student-la
   --title "real scale, 2-core host" --name real_scale --out benchmarks/results
 
 # 7. training records
-step $B/benchmarks record $R/teacher --out benchmarks/results/teacher_run --title "teacher (ResNet-18), real scale"
-step $B/benchmarks record $R/teacher-slim --out benchmarks/results/slim_run --title "slimmed teacher, real scale"
+step $B/benchmarks record $R/teacher --out benchmarks/results/teacher_run \
+  --title "teacher (ResNet-18 w64, 32x96, no label smoothing), real scale"
+step $B/benchmarks record $R/teacher-slim --out benchmarks/results/slim_run --title "slimmed teacher (--flops 0.5), real scale"
 step $B/benchmarks record $R/student-small $R/distilled-small $R/qat-small $R/student-large \
-  --out benchmarks/results/students_run --title "students: labels only vs distilled vs distilled + QAT"
+  --out benchmarks/results/students_run --title "students, same data, 6 x 600 steps (Large 4 x 600): Small labels only \
+vs distilled (T=2, alpha 0.5) vs distilled + QAT; Large labels only"
