@@ -277,9 +277,9 @@ def add_slim_parsers(sub, add_train_options) -> None:
         if action.dest == "gamma_l1":
             action.default = 1e-4
             action.help = (
-                "L1 strength on BN gamma during the sparsity epochs. As a loss term (default) ~1e-4..1e-3; with "
-                "--gamma-l1-prox each step shrinks |gamma| by lr x this, and RAdam moves a gamma by about lr per "
-                "step, so ~1.5 lets only gammas the task defends survive (total shrink: this x the summed lr)"
+                "L1 strength on BN gamma during the sparsity epochs: a loss term (default; 1e-4..1e-3), or with "
+                "--gamma-l1-prox a shrink of lr x this per step (total: this x the summed lr; measured on the "
+                "teacher, 1.5 for one epoch at --sparsity-lr 2e-3 zeroed nearly every gamma)"
             )
     p.set_defaults(func=cmd_slim)
     p = sub.add_parser("sensitivity", help="per channel group: accuracy after removing a fraction (no fine-tune)")
