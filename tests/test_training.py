@@ -88,7 +88,8 @@ def test_resume_continues_from_the_last_checkpoint(spec, synth_samples, tmp_path
 
 
 def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
-    """MirroredStrategy over 2 logical CPU devices must run (own process: devices are fixed at TF start)."""
+    """MirroredStrategy over 2 logical CPU devices must run, proximal gamma step included (own
+    process: devices are fixed at TF start)."""
     code = textwrap.dedent(f"""
         import json
         from teacher.distribute import create_strategy
@@ -100,10 +101,14 @@ def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
         spec = default_spec()
         samples = read_any({str(synth_dir)!r}, spec)
         t = Trainer(lambda: tiny_model(spec)[0], tiny_model(spec)[1],
-                    TrainConfig(epochs=2, batch_size=16, steps_per_epoch=3, loss="ghm"), {str(tmp_path / "dist")!r},
+                    TrainConfig(epochs=2, batch_size=16, steps_per_epoch=3, loss="ghm", gamma_l1=500.0,
+                                gamma_l1_prox=True), {str(tmp_path / "dist")!r},
                     strategy, progress=False)
         r = t.fit(samples)
-        print(json.dumps({{"replicas": strategy.num_replicas_in_sync,
+        from teacher.regularizers import gammas
+        zeros = float(sum(int((g.numpy() == 0).sum()) for g in gammas(t.model)))
+        zeros /= sum(g.shape[0] for g in gammas(t.model))
+        print(json.dumps({{"replicas": strategy.num_replicas_in_sync, "zeros": zeros,
                           "losses": [h["train_loss"] for h in r["history"]]}}))
     """)
     out = subprocess.run(
@@ -116,6 +121,7 @@ def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["replicas"] == 2 and all(np.isfinite(result["losses"]))
+    assert result["zeros"] > 0.5  # the proximal gamma step runs in cross-replica context
 
 
 def test_radam_minimises_a_quadratic_and_warmup_schedule():
