@@ -18,13 +18,13 @@ def litert_p50_ms(model, info: ModelInfo, threads: int = 1, runs: int = 100, min
     """Median batch-1 latency (ms) of ``model`` converted to fp32 TFLite, run by LiteRT."""
     from benchmarks.timing import measure
     from deploy.export import TFLiteOptions, convert_tflite
-    from deploy.predictor import _tflite_interpreter
+    from deploy.predictor import tflite_interpreter
 
     flat = convert_tflite(model, info, TFLiteOptions("fp32"), None)
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "model.tflite"
         path.write_bytes(flat)
-        runner = _tflite_interpreter(path, threads).get_signature_runner()
+        runner = tflite_interpreter(path, threads).get_signature_runner()
         ((name, detail),) = runner.get_input_details().items()
         x = np.zeros((1, info.height, info.width, info.channels), detail["dtype"])
         return measure(lambda: runner(**{name: x}), warmup=10, runs=runs, min_seconds=min_seconds)["p50_ms"]

@@ -52,7 +52,9 @@ def read_labels(folder: Path) -> dict[str, Any]:
     return info
 
 
-def _tflite_interpreter(path: Path, threads: int):
+def tflite_interpreter(path: Path, threads: int):
+    """LiteRT interpreter (tflite-runtime on old devices), with an error naming the file; shared
+    by the predictor and ``compress.latency``."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
@@ -78,7 +80,7 @@ class Predictor:
         suffix = self.model_path.suffix
         if suffix == ".tflite":
             self.runtime = "litert"
-            self._interpreter = _tflite_interpreter(self.model_path, self.threads)
+            self._interpreter = tflite_interpreter(self.model_path, self.threads)
             try:
                 self._runner = self._interpreter.get_signature_runner()
             except ValueError as exc:
