@@ -75,11 +75,13 @@ class Distiller(tf.Module):
                 raise PlateError("feature distillation (--hint) needs the teacher online, not --cache-teacher")
             try:
                 self.s_feat = keras.Model(student.input, student.get_layer(s_layer).output)
-                self.t_feat = keras.Model(teacher.input, teacher.get_layer(t_layer).output)
+                t_feat = teacher.get_layer(t_layer).output
             except ValueError as exc:
                 raise PlateError(f"--hint {s_layer}:{t_layer}: {exc}") from None
-            self.t_hw = tuple(self.t_feat.output_shape[1:3])
-            self.adapter = keras.layers.Conv2D(self.t_feat.output_shape[-1], 1, name="hint_adapter")
+            # one teacher pass gives both the head probabilities and the hint features
+            self.t_both = keras.Model(teacher.input, [*teacher.outputs, t_feat])
+            self.t_hw = tuple(t_feat.shape[1:3])
+            self.adapter = keras.layers.Conv2D(t_feat.shape[-1], 1, name="hint_adapter")
             self.adapter.build(self.s_feat.output_shape)
 
     @property
@@ -90,17 +92,21 @@ class Distiller(tf.Module):
         if self.cached is not None:
             rows = tf.gather(self.cached, labels[:, self.n_heads])
             return dict(zip(self.heads, tf.split(rows, self.splits, axis=-1), strict=True))
-        x = images if self.t_size == self.s_size else tf.image.resize(images, self.t_size)
-        return outputs_by_name(self.teacher, self.teacher(x, training=False))
+        return outputs_by_name(self.teacher, self.teacher(self._teacher_input(images), training=False))
+
+    def _teacher_input(self, images: tf.Tensor) -> tf.Tensor:
+        return images if self.t_size == self.s_size else tf.image.resize(images, self.t_size)
 
     def __call__(self, images, labels, outputs):
-        t = self.teacher_probs(images, labels)
+        if self.adapter is None:
+            t = self.teacher_probs(images, labels)
+        else:
+            *t_out, target = self.t_both(self._teacher_input(images), training=False)
+            t = outputs_by_name(self.teacher, t_out)
         loss = self.weight * kd_loss({h: t[h] for h in self.heads}, outputs, self.temperature)
         if self.adapter is not None:
-            x = images if self.t_size == self.s_size else tf.image.resize(images, self.t_size)
-            target = tf.stop_gradient(self.t_feat(x, training=False))
             s = self.adapter(tf.image.resize(self.s_feat(images, training=True), self.t_hw))
-            loss += self.hint_weight * tf.reduce_mean(tf.square(s - target))
+            loss += self.hint_weight * tf.reduce_mean(tf.square(s - tf.stop_gradient(target)))
         return loss
 
 

@@ -59,6 +59,21 @@ def test_a_distillation_step_lowers_kd_loss(spec, synth_samples):
     assert losses[-1] < 0.7 * losses[0], losses[::5]
 
 
+def test_hint_reuses_the_teacher_pass_for_kd(spec, synth_samples):
+    """With a hint, the KD term comes from the same teacher pass as the hint features."""
+    from plates.pipeline import load_images
+    from tests.conftest import tiny_model
+
+    teacher, _ = tiny_model(spec, width=8)
+    student, _ = tiny_model(spec, width=4)
+    images = tf.constant(load_images(synth_samples.subset(range(8)), (16, 48)), tf.float32)
+    labels = tf.constant(synth_samples.labels[:8])
+    outs = dict(zip(spec.names, student(images, training=False), strict=True))
+    plain = Distiller(student, teacher, temperature=2.0, weight=1.0)
+    hinted = Distiller(student, teacher, 2.0, 1.0, hint=("stage1_block1_out", "stage1_block1_out"), hint_weight=0.0)
+    np.testing.assert_allclose(float(hinted(images, labels, outs)), float(plain(images, labels, outs)), rtol=1e-5)
+
+
 def test_qat_quantize_model_and_full_int8_conversion(spec):
     from compress.qat import quantize
     from deploy.signature import serving_function
