@@ -42,6 +42,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         if slim:
             row["slimmed_from"] = slim
+        if a.kind == "tflite":
+            from deploy.xnnpack import xnnpack_coverage
+
+            row["xnnpack"] = xnnpack_coverage(a.path)
         if samples is not None and not args.latency_only:
             imgs = images if a_info.size == info.size else load_images(samples, a_info.size)
             metrics, probs = accuracy(a, samples, imgs)

@@ -10,6 +10,7 @@ import numpy as np
 
 from benchmarks.artefacts import Artefact
 from benchmarks.timing import measure
+from deploy.xnnpack import describe
 from plates import logger
 from plates.codec import top_labels
 from plates.metrics import evaluate
@@ -102,13 +103,15 @@ def warnings(results: list[dict[str, Any]]) -> list[str]:
     for r in results:
         for lat in r.get("latency", []):
             by_key[(r["source"], r["kind"], r["precision"], lat["threads"], lat["batch"])] = lat
+    coverage = {(r["source"], r["kind"], r["precision"]): r.get("xnnpack") for r in results}
     for (source, kind, precision, threads, batch), lat in by_key.items():
         if precision == "int8":
             twin = by_key.get((source, kind, "fp32", threads, batch))
             if twin and lat["p50_ms"] > twin["p50_ms"]:
+                why = describe(coverage.get((source, kind, precision)) or {})
                 out.append(
                     f"int8 {kind} of {source} is slower than its fp32 twin at {threads} thread(s), batch {batch}: "
-                    f"{lat['p50_ms']:.3f} ms vs {twin['p50_ms']:.3f} ms (p50)"
+                    f"{lat['p50_ms']:.3f} ms vs {twin['p50_ms']:.3f} ms (p50)" + (f"; int8 graph: {why}" if why else "")
                 )
     for r in results:
         parent = r.get("slimmed_from")

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from deploy.xnnpack import describe
 from plates.atomic import atomic_path, write_json, write_text
 
 
@@ -72,6 +73,10 @@ def markdown(results: list[dict[str, Any]]) -> str:
                     f"{lat['p90_ms']:.3f} | {lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | {lat['std_ms']:.3f} | "
                     f"{lat['throughput_ips']:.1f} | {lat['runs']} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
                 )
+        pieces = [a for a in res.get("artefacts", []) if a.get("xnnpack")]
+        if pieces:
+            lines += ["", "XNNPACK coverage of the TFLite artefacts (ops outside it run on LiteRT's own kernels):", ""]
+            lines += [f"- {a['name']}: {describe(a['xnnpack'])}" for a in pieces]
         if res.get("warnings"):
             lines += ["", "**Warnings**", ""] + [f"- {w}" for w in res["warnings"]]
         lines.append("")

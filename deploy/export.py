@@ -28,6 +28,7 @@ from plates.keras import keras, tf
 from teacher.training import predict_probs
 
 TFLITE_MODES = ("fp32", "fp16", "dynamic", "int8")
+MAX_PIECES = 4  # XNNPACK pieces before an export warns (input quantise / whitening / softmax cut a few)
 IO_TYPES = {"uint8": tf.uint8, "int8": tf.int8, "float32": tf.float32}
 
 
@@ -130,6 +131,7 @@ def export_tflite(
 ) -> dict[str, Any]:
     """Convert, write the bundle, check parity with the Keras model; returns the report."""
     from deploy.predictor import Predictor
+    from deploy.xnnpack import describe, xnnpack_coverage
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -146,6 +148,7 @@ def export_tflite(
             "input": str(predictor._in[predictor._input_name]["dtype"].__name__),
             "outputs": sorted({d["dtype"].__name__ for d in predictor._out.values()}),
         }
+        coverage = xnnpack_coverage(staged / "model.tflite")
     write_bytes(out / "model.tflite", data)
     write_labels(out, info)
     report = {
@@ -157,9 +160,16 @@ def export_tflite(
         "conversion_seconds": round(seconds, 2),
         "representative_images": 0 if rep is None else len(rep),
         "tensor_types": io_types,
+        "xnnpack": coverage,
         "parity": report,
     }
     write_json(out / "export_report.json", report)
+    if coverage.get("partitions", 1) > MAX_PIECES:
+        logger.warning(
+            "%s: %s - expect it to run slower than one piece would", out / "model.tflite", describe(coverage)
+        )
+    elif coverage:
+        logger.info("%s: %s", out / "model.tflite", describe(coverage))
     return report
 
 

@@ -112,6 +112,7 @@ def _fixture_result():
                 "agreement": 0.97,
                 "latency": [lat(1.0)],
                 "source": "s",
+                "xnnpack": {"partitions": 3, "outside": {"HARD_SWISH": 2}},
             },
         ],
         "warnings": ["int8 tflite of s is slower than its fp32 twin"],
@@ -124,6 +125,7 @@ def test_report_on_a_small_fixture(tmp_path):
     assert "| student-int8 | tflite | int8 | 1.000 | 900,000 | 20.0 | 0.9400 |" in md
     assert "30.00" in md  # teacher GFLOP/s = 2 * 300 MMAC / 20 ms
     assert "slower than its fp32 twin" in md
+    assert "- student-int8: 3 XNNPACK piece(s); ops outside XNNPACK: HARD_SWISH x2" in md
     (tmp_path / "a.json").write_text(json.dumps(res))
     from benchmarks.cli import main
 
@@ -139,11 +141,19 @@ def test_warnings_flag_slow_int8_and_slimmed_models():
     lat = lambda p: [{"threads": 1, "batch": 1, "p50_ms": p}]
     rows = [
         {"name": "a", "source": "m", "kind": "tflite", "precision": "fp32", "latency": lat(1.0)},
-        {"name": "b", "source": "m", "kind": "tflite", "precision": "int8", "latency": lat(2.0)},
+        {
+            "name": "b",
+            "source": "m",
+            "kind": "tflite",
+            "precision": "int8",
+            "latency": lat(2.0),
+            "xnnpack": {"partitions": 5, "outside": {"HARD_SWISH": 4}},
+        },
         {"name": "c", "source": "s", "kind": "tflite", "precision": "fp32", "latency": lat(1.5), "slimmed_from": "m"},
     ]
     w = warnings(rows)
-    assert any("slower than its fp32 twin" in x for x in w) and any("not faster than its parent" in x for x in w)
+    assert any("slower than its fp32 twin" in x and "HARD_SWISH x4" in x for x in w)
+    assert any("not faster than its parent" in x for x in w)
 
 
 def test_write_report_is_atomic_and_overwrites(tmp_path):

@@ -135,3 +135,22 @@ def test_distill_cli_rejects_cache_with_augmentation(tmp_path, spec, synth_dir, 
         ]
     )
     assert rc == 2 and "--cache-teacher needs --no-augment" in capsys.readouterr().err
+
+
+def test_xnnpack_coverage_finds_the_int8_hard_swish(spec, tmp_path):
+    """int8 HARD_SWISH runs outside XNNPACK and cuts the graph; the minimalistic student
+    (ReLU, no SE) stays in one or two pieces."""
+    from deploy.export import TFLiteOptions, convert_tflite
+    from deploy.xnnpack import xnnpack_coverage
+
+    rep = np.random.default_rng(0).uniform(0, 255, (4, 24, 72, 3)).astype(np.float32)
+    found = {}
+    for minimalistic in (False, True):
+        model, info = create_student(
+            spec, (24, 72), "small", alpha=0.35, minimalistic=minimalistic, normalisation="scale"
+        )
+        path = tmp_path / f"{minimalistic}.tflite"
+        path.write_bytes(convert_tflite(model, info, TFLiteOptions("int8"), rep))
+        found[minimalistic] = xnnpack_coverage(path)
+    assert found[False]["outside"].get("HARD_SWISH", 0) > 0 and found[False]["partitions"] > 2, found
+    assert "HARD_SWISH" not in found[True]["outside"] and found[True]["partitions"] <= 2, found
