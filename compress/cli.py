@@ -74,7 +74,7 @@ def cmd_qat(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from compress.qat import quantize
+    from compress.qat import calibrate_ranges, quantize
     from deploy.evaluate import evaluate_bundle
     from deploy.export import TFLiteOptions, export_tflite
     from deploy.representative import draw_images
@@ -86,7 +86,16 @@ def cmd_qat(args: argparse.Namespace) -> int:
     _, info = load_model(args.model)
     info.extra["qat"] = True
     info.extra["quantised_from"] = args.model
-    rc = run_training(args, lambda: quantize(load_model(args.model)[0]), info, {"source": args.model})
+
+    def build():
+        float_model = load_model(args.model)[0]
+        qat = quantize(float_model)
+        if args.calibration_images:
+            calibrate_ranges(qat, float_model, draw_images(args.train, info, args.calibration_images, 2, "calibration"))
+        return qat
+
+    config = {"source": args.model, "calibration_images": args.calibration_images}
+    rc = run_training(args, build, info, config)
     if rc or not args.val:
         return rc
     model, info = load_model(args.run)
@@ -135,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("qat", help="quantisation-aware fine-tuning (tfmot), then int8 TFLite and its accuracy gap")
     p.add_argument("model", help="model folder to fine-tune (e.g. a distilled student)")
     p.add_argument("--min-agreement", type=float, default=None, help="int8 parity threshold")
+    p.add_argument(
+        "--calibration-images",
+        type=int,
+        default=256,
+        help="training images that set the activation ranges before QAT (0 = tfmot's [-6, 6] start)",
+    )
     add_train_options(p, epochs=2, lr=2e-4)
     p.set_defaults(func=cmd_qat)
     from compress.slim_cli import add_slim_parsers

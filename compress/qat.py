@@ -3,12 +3,21 @@
 tfmot's default 8-bit registry has no entry for ``Multiply`` (squeeze-excite), for the
 hard-swish / hard-sigmoid layers or for the normalisers, and refuses models containing
 them. ``OutputQuantizeConfig`` gives those layers a fake-quant on their output only (they
-have no weights), which is what the int8 TFLite kernels do."""
+have no weights), which is what the int8 TFLite kernels do.
+
+tfmot starts every activation range at [-6, 6] and moves it with an EMA of decay 0.999, so a
+few hundred QAT steps leave most of that initial range in place (tfmot issue #368): ReLU
+outputs above 6 get clipped. ``calibrate_ranges`` starts the ranges from the float model's
+activations on real images instead."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import tensorflow_model_optimization as tfmot
 
+from plates import logger
 from plates.keras import keras
 from plates.layers import NORMALISERS
 from student.layers import HardSigmoid, HardSwish
@@ -59,3 +68,36 @@ def quantize(model: keras.Model) -> keras.Model:
     annotated = keras.models.clone_model(model, clone_function=annotate)
     with tfmot.quantization.keras.quantize_scope(scope()):
         return tfmot.quantization.keras.quantize_apply(annotated)
+
+
+RANGE = re.compile(r"/(output|post_activation)_(min|max):0$")  # moving-average activation ranges
+
+
+def calibrate_ranges(qat: keras.Model, float_model: keras.Model, images: np.ndarray, batch_size: int = 64) -> int:
+    """Set the QAT model's activation ranges from the float model's activations on ``images``
+    (mean of per-batch min / max, widened to contain 0, as tfmot's EMA would settle to), and
+    the input range from the pixels. Returns the number of ranges set."""
+    from plates.keras import tf
+
+    targets: dict[str, list] = {}  # float layer name -> its [min, max] variables in the QAT model
+    for layer in qat.layers:
+        if layer.name.startswith("quant_"):
+            for v in layer.weights:
+                if RANGE.search(v.name):
+                    targets.setdefault(layer.name[len("quant_") :], []).append(v)
+    names = [n for n in targets if n in {layer.name for layer in float_model.layers}]
+    probe = keras.Model(float_model.input, [float_model.get_layer(n).output for n in names])
+    lows, highs = {n: [] for n in names}, {n: [] for n in names}
+    for start in range(0, len(images), batch_size):
+        outs = probe(tf.constant(images[start : start + batch_size], tf.float32), training=False)
+        for n, out in zip(names, outs if isinstance(outs, list) else [outs], strict=True):
+            lows[n].append(min(float(tf.reduce_min(out)), 0.0))
+            highs[n].append(max(float(tf.reduce_max(out)), 0.0))
+    for n in names:
+        for v in targets[n]:
+            v.assign(tf.fill(tf.shape(v), np.float32(np.mean(lows[n] if v.name.endswith("_min:0") else highs[n]))))
+    inputs = [x for x in qat.layers if type(x).__name__ == "QuantizeLayer"]  # not in the public API
+    for v in (w for x in inputs for w in x.weights if re.search(r"_(min|max):0$", w.name)):
+        v.assign(tf.fill(tf.shape(v), np.float32(min(images.min(), 0.0) if "_min" in v.name else images.max())))
+    logger.info("QAT activation ranges calibrated on %d images (%d layers)", len(images), len(names))
+    return len(names)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from compress.distill import Distiller, kd_loss
-from plates.keras import tf
+from plates.keras import keras, tf
 from student.mobilenetv3 import create_student
 
 
@@ -154,3 +154,29 @@ def test_xnnpack_coverage_finds_the_int8_hard_swish(spec, tmp_path):
         found[minimalistic] = xnnpack_coverage(path)
     assert found[False]["outside"].get("HARD_SWISH", 0) > 0 and found[False]["partitions"] > 2, found
     assert "HARD_SWISH" not in found[True]["outside"] and found[True]["partitions"] <= 2, found
+
+
+def test_qat_ranges_start_from_the_float_activations(spec, synth_samples):
+    """tfmot starts activation ranges at [-6, 6]; calibration sets them from the data, and the
+    fake-quantised model then tracks the float one more closely."""
+    from compress.qat import calibrate_ranges, quantize
+    from plates.pipeline import load_images
+
+    model, _ = create_student(spec, (24, 72), "small", alpha=0.35, normalisation="scale")
+    images = load_images(synth_samples.subset(range(64)), (24, 72)).astype(np.float32)
+    q = quantize(model)
+    top = next(w for w in q.get_layer("quant_stem_act").weights if w.name.endswith("output_max:0"))
+    assert float(top.numpy()) == 6.0
+
+    ref = keras.Model(model.input, model.get_layer("last_act").output)(images, training=False).numpy()
+    fake = keras.Model(q.input, q.get_layer("quant_last_act").output)
+
+    def error():  # the untrained heads are near-uniform, so compare the backbone's last features
+        return float(np.abs(fake(images, training=False).numpy() - ref).mean())
+
+    before = error()
+    assert calibrate_ranges(q, model, images, batch_size=32) > 10
+    stem = keras.Model(model.input, model.get_layer("stem_act").output)
+    expected = np.mean([max(float(stem(images[i : i + 32]).numpy().max()), 0.0) for i in (0, 32)])
+    np.testing.assert_allclose(float(top.numpy()), expected, rtol=1e-5)
+    assert error() < before, (error(), before)
