@@ -70,6 +70,9 @@ def quantize(model: keras.Model) -> keras.Model:
         return tfmot.quantization.keras.quantize_apply(annotated)
 
 
+# Narrowest activation range calibration sets: narrower ones (a barely trained model has near-dead
+# layers) gave int8 models that crashed LiteRT (double free) in the tiny pipeline.
+MIN_SPAN = 1.0
 RANGE = re.compile(r"/(output|post_activation)_(min|max):0$")  # moving-average activation ranges
 
 
@@ -94,8 +97,10 @@ def calibrate_ranges(qat: keras.Model, float_model: keras.Model, images: np.ndar
             lows[n].append(min(float(tf.reduce_min(out)), 0.0))
             highs[n].append(max(float(tf.reduce_max(out)), 0.0))
     for n in names:
+        lo, hi = float(np.mean(lows[n])), float(np.mean(highs[n]))
+        hi = max(hi, lo + MIN_SPAN)  # an all-zero activation (dead ReLU) would get a zero scale
         for v in targets[n]:
-            v.assign(tf.fill(tf.shape(v), np.float32(np.mean(lows[n] if v.name.endswith("_min:0") else highs[n]))))
+            v.assign(tf.fill(tf.shape(v), np.float32(lo if v.name.endswith("_min:0") else hi)))
     inputs = [x for x in qat.layers if type(x).__name__ == "QuantizeLayer"]  # not in the public API
     for v in (w for x in inputs for w in x.weights if re.search(r"_(min|max):0$", w.name)):
         v.assign(tf.fill(tf.shape(v), np.float32(min(images.min(), 0.0) if "_min" in v.name else images.max())))
