@@ -78,7 +78,8 @@ RANGE = re.compile(r"/(output|post_activation)_(min|max):0$")  # moving-average 
 
 def calibrate_ranges(qat: keras.Model, float_model: keras.Model, images: np.ndarray, batch_size: int = 64) -> int:
     """Set the QAT model's activation ranges from the float model's activations on ``images``
-    (mean of per-batch min / max, widened to contain 0, as tfmot's EMA would settle to), and
+    (mean of per-batch min / max, widened to contain 0 and to at least ``MIN_SPAN``, about where
+    tfmot's EMA would settle), and
     the input range from the pixels. Returns the number of ranges set."""
     from plates.keras import tf
 

@@ -4,7 +4,8 @@ An op XNNPACK does not support runs on LiteRT's own kernels and cuts the delegat
 in two; every cut costs a hand-over. Measured on MobileNetV3-Small int8 (LiteRT 2.3, x86):
 int8 ``HARD_SWISH`` is not delegated, so 18 hard-swish ops split the graph into 22 pieces
 and the int8 model ran slower than fp32 (one piece); the minimalistic variant (ReLU, no SE)
-has one or two pieces. This is what the "int8 slower than fp32" warning points at."""
+has 2 pieces (4 with per-image whitening, whose RSQRT / SQUARED_DIFFERENCE stay outside).
+This is what the "int8 slower than fp32" warning points at."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def xnnpack_coverage(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def describe(coverage: dict[str, Any]) -> str:
-    """'22 XNNPACK pieces; outside: HARD_SWISH x18, SOFTMAX x8' (empty when unknown)."""
+    """'22 XNNPACK piece(s); ops outside XNNPACK: HARD_SWISH x18, ...' (empty when unknown)."""
     if not coverage:
         return ""
     outside = ", ".join(f"{op} x{n}" for op, n in coverage["outside"].items()) or "nothing"
