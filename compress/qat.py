@@ -89,7 +89,8 @@ def calibrate_ranges(qat: keras.Model, float_model: keras.Model, images: np.ndar
             for v in layer.weights:
                 if RANGE.search(v.name):
                     targets.setdefault(layer.name[len("quant_") :], []).append(v)
-    names = [n for n in targets if n in {layer.name for layer in float_model.layers}]
+    known = {layer.name for layer in float_model.layers}
+    names = [n for n in targets if n in known]
     probe = keras.Model(float_model.input, [float_model.get_layer(n).output for n in names])
     lows, highs = {n: [] for n in names}, {n: [] for n in names}
     for start in range(0, len(images), batch_size):

@@ -30,8 +30,9 @@ def xnnpack_coverage(path: str | os.PathLike) -> dict[str, Any]:
     details = getattr(interpreter, "_get_ops_details", None)
     if details is None:
         return {}
-    ops = [o for o in details() if o["op_name"] != "DELEGATE"]
-    delegates = [o for o in details() if o["op_name"] == "DELEGATE"]
+    nodes = details()
+    ops = [o for o in nodes if o["op_name"] != "DELEGATE"]
+    delegates = [o for o in nodes if o["op_name"] == "DELEGATE"]
     produced = {int(t) for o in delegates for t in o["outputs"]}
     needed = {int(t) for o in delegates for t in o["inputs"]} | {d["index"] for d in interpreter.get_output_details()}
     outside: list[dict] = []
