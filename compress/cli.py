@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, run
+from plates.cli_support import add_common, count, run
 from plates.errors import PlateError
 from student.cli import add_student_options, student_builder
 from teacher.cli import add_train_options, run_training
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-agreement", type=float, default=None, help="int8 parity threshold")
     p.add_argument(
         "--calibration-images",
-        type=int,
+        type=count,
         default=256,
         help="training images that set the activation ranges before QAT (0 = tfmot's [-6, 6] start)",
     )

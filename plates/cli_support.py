@@ -16,6 +16,17 @@ def setup_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def count(text: str) -> int:
+    """A non-negative integer option (a number of images or steps)."""
+    try:
+        value = int(text)
+        if value < 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    return value
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """``48x144`` -> (48, 144) as (height, width)."""
     try:

@@ -63,3 +63,11 @@ def test_tiny_train_eval_predict(tmp_path, synth_dir, synth_samples, capsys):
     assert "bad.jpg: not a readable image" in capsys.readouterr().err
     assert teacher_main(["eval", str(tmp_path), "--data", str(synth_dir)]) == 2
     assert "no Keras model here" in capsys.readouterr().err
+
+
+def test_negative_calibration_count_is_refused(capsys):
+    from compress.cli import main as compress_main
+
+    with pytest.raises(SystemExit) as exc:
+        compress_main(["qat", "m", "--run", "r", "--train", "t", "--calibration-images", "-1"])
+    assert exc.value.code == 2 and "--calibration-images" in capsys.readouterr().err
