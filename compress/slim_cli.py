@@ -101,6 +101,7 @@ def cmd_slim(args: argparse.Namespace) -> int:
                 "gamma_l1": args.gamma_l1,
                 "run": str(run / "sparsity"),
                 "lr": args.sparsity_lr,
+                "ema": 0.0,  # the pruning threshold reads the raw gammas the L1 drove towards 0
             }
         )
         gamma_histograms(original, run / "gamma_before.png", f"|gamma| before sparsity ({source})")

@@ -66,6 +66,13 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
         action="store_true",
         help="apply --gamma-l1 as a soft-threshold after each step (lr x gamma-l1 per step; exact zeros)",
     )
+    g.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="evaluate and save an exponential moving average of the weights (e.g. 0.999; 0 = off)",
+    )
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--checkpoint-every", type=int, default=200, help="also checkpoint every N steps")
     g.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
@@ -97,6 +104,7 @@ def train_config(args: argparse.Namespace):
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
         hard_weight=getattr(args, "hard_weight", 1.0),
+        ema=args.ema,
     )
 
 

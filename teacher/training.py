@@ -10,6 +10,7 @@ best model as ``model.keras`` + ``labels.json``."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -30,13 +31,14 @@ from plates.metrics import evaluate
 from plates.modelio import head_names, model_file, outputs_by_name, save_model
 from plates.pipeline import Augment, make_dataset
 from plates.readers import Samples
+from teacher.ema import WeightAverage
 from teacher.losses import create_loss
 from teacher.optim import RAdam, WarmupSchedule
 from teacher.regularizers import Decay, penalty, shrink_gammas
 from teacher.runinfo import manifest
 
 # Fields that must match for a run folder to be resumed.
-RESUME_KEYS = ("epochs", "batch_size", "steps_per_epoch", "loss", "lr")
+RESUME_KEYS = ("epochs", "batch_size", "steps_per_epoch", "loss", "lr", "ema")
 
 
 @dataclasses.dataclass
@@ -63,6 +65,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch
     eval_batch_size: int = 256
     hard_weight: float = 1.0  # weight of the label loss (distillation's alpha)
+    ema: float = 0.0  # decay of a weight average that is evaluated and saved (0: off); see teacher/ema.py
 
     def loss_kwargs(self) -> dict[str, Any]:
         if self.loss == "focal":
@@ -127,6 +130,7 @@ class Trainer:
             self.epoch = tf.Variable(0, trainable=False, dtype=tf.int64, name="epoch")
             self.best = tf.Variable(-1.0, trainable=False, dtype=tf.float64, name="best")
             self.extra = extra_loss(self.model) if extra_loss else None
+            self.average = WeightAverage(self.model, config.ema) if config.ema else None
         self.trainable = list(self.model.trainable_variables) + list(getattr(self.extra, "trainable_variables", []))
         unknown = set(config.head_weights) - set(info.spec.names)
         if unknown:
@@ -173,6 +177,8 @@ class Trainer:
             total, parts = self.strategy.run(step, args=batch)
             if prox:  # cross-replica context: one assignment updates every replica's copy
                 shrink_gammas(self.model, self.decay, self.schedule(self.optimizer.iterations))
+            if self.average is not None:
+                self.average.update()
             reduce = lambda t: self.strategy.reduce("sum", t, axis=None)  # noqa: E731
             return reduce(total), {k: reduce(v) for k, v in parts.items()}
 
@@ -193,6 +199,8 @@ class Trainer:
             self.optimizer.build(self.trainable)
             ghm = {f"loss_{k}_{i}": v for k, loss in self.losses.items() for i, v in enumerate(loss.variables)}
             extra = {"extra": self.extra} if isinstance(self.extra, tf.Module) else {}
+            if self.average is not None:
+                extra["ema"] = self.average
             ckpt = tf.train.Checkpoint(
                 model=self.model, optimizer=self.optimizer, epoch=self.epoch, best=self.best, **ghm, **extra
             )
@@ -259,7 +267,9 @@ class Trainer:
                 **{f"train_{k}": v / max(n, 1) for k, v in sums.items()},
             }
             if val_ds is not None:
-                metrics = evaluate(self.info.spec, val.labels, predict_probs(self.model, val_ds))
+                with self._averaged():
+                    probs = predict_probs(self.model, val_ds)
+                metrics = evaluate(self.info.spec, val.labels, probs)
                 record.update(val_plate_accuracy=metrics["plate_accuracy"], val_char_accuracy=metrics["char_accuracy"])
                 # full-plate accuracy decides; character accuracy breaks ties (e.g. early epochs at 0)
                 score = metrics["plate_accuracy"] + 1e-4 * metrics["char_accuracy"]
@@ -278,12 +288,14 @@ class Trainer:
             )
             if score > float(self.best.numpy()):
                 self.best.assign(score)
-                save_model(self.run_dir, self.model, self.info)
+                with self._averaged():
+                    save_model(self.run_dir, self.model, self.info)
             self.epoch.assign_add(1)
             manager.save()
             write_json(history_path, history)
         if not model_file(self.run_dir).exists():
-            save_model(self.run_dir, self.model, self.info)
+            with self._averaged():
+                save_model(self.run_dir, self.model, self.info)
         summary = {
             "epochs": cfg.epochs,
             "steps_per_epoch": steps,
@@ -292,6 +304,11 @@ class Trainer:
             "history": history,
         }
         return summary
+
+    def _averaged(self):
+        """The weights to evaluate and save: the average when there is one (``self.model`` keeps
+        the raw training weights outside this context)."""
+        return self.average.applied() if self.average is not None else contextlib.nullcontext()
 
     def _check_resume(self, cfg: TrainConfig) -> None:
         path = self.run_dir / "config.json"

@@ -87,6 +87,44 @@ def test_resume_continues_from_the_last_checkpoint(spec, synth_samples, tmp_path
         t3.fit(synth_samples)
 
 
+def test_weight_average_matches_hand_computed_values_and_swaps_back():
+    from teacher.ema import WeightAverage
+
+    model = keras.Sequential([keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros", input_shape=(1,))])
+    kernel = model.weights[0]
+    avg = WeightAverage(model, decay=0.5)
+    kernel.assign([[1.0]])
+    avg.update()  # decay ramps: min(0.5, 1/10) = 0.1 -> 0.1 * 0 + 0.9 * 1
+    kernel.assign([[3.0]])
+    avg.update()  # min(0.5, 2/11) = 2/11 -> 2/11 * 0.9 + 9/11 * 3
+    expected = 2 / 11 * 0.9 + 9 / 11 * 3.0
+    with avg.applied():
+        assert float(kernel.numpy()[0, 0]) == pytest.approx(expected, rel=1e-6)
+    assert float(kernel.numpy()[0, 0]) == 3.0  # raw weights are back
+    with pytest.raises(ValueError, match="decay"):
+        WeightAverage(model, decay=1.0)
+
+
+def test_weight_average_is_what_gets_saved_and_resumed(spec, synth_samples, tmp_path):
+    from plates.modelio import load_model
+
+    run = tmp_path / "ema"
+    t = _trainer(spec, run, ema=0.9)
+    t.fit(synth_samples, synth_samples.subset(range(32)))
+    saved = load_model(run)[0]
+    with t.average.applied():
+        averaged = [w.numpy() for w in t.model.weights]
+    raw = [w.numpy() for w in t.model.weights]
+    assert all(np.allclose(a, b) for a, b in zip(averaged, [w.numpy() for w in saved.weights], strict=True))
+    assert not all(np.allclose(a, b) for a, b in zip(averaged, raw, strict=True))
+    t2 = _trainer(spec, run, ema=0.9, epochs=2)
+    t2.fit(synth_samples)
+    assert int(t2.average.updates.numpy()) == 8  # the average's state came back from the checkpoint
+    t2.write_run_files({}, {})
+    with pytest.raises(Exception, match="different ema"):
+        _trainer(spec, run, ema=0.0, epochs=2).fit(synth_samples)
+
+
 def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
     """MirroredStrategy over 2 logical CPU devices must run, proximal gamma step included (own
     process: devices are fixed at TF start)."""
@@ -102,12 +140,13 @@ def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
         samples = read_any({str(synth_dir)!r}, spec)
         t = Trainer(lambda: tiny_model(spec)[0], tiny_model(spec)[1],
                     TrainConfig(epochs=2, batch_size=16, steps_per_epoch=3, loss="ghm", gamma_l1=500.0,
-                                gamma_l1_prox=True), {str(tmp_path / "dist")!r},
+                                gamma_l1_prox=True, ema=0.9), {str(tmp_path / "dist")!r},
                     strategy, progress=False)
         r = t.fit(samples)
         from teacher.regularizers import gammas
         zeros = float(sum(int((g.numpy() == 0).sum()) for g in gammas(t.model)))
         zeros /= sum(g.shape[0] for g in gammas(t.model))
+        assert int(t.average.updates.numpy()) == 6
         print(json.dumps({{"replicas": strategy.num_replicas_in_sync, "zeros": zeros,
                           "losses": [h["train_loss"] for h in r["history"]]}}))
     """)
