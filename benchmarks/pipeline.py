@@ -190,6 +190,9 @@ def run_pipeline(out: str, scale: str = "small", real: str | None = None, progre
         ]
     )
     print(f"\npipeline ({scale}) finished in {time.time() - start:.0f}s")
-    print(f"report:  {o}/report/report.md (+ report.json, pareto_latency.png, pareto_size.png, coverage.png)")
+    print(
+        f"report:  {o}/report/report.md (+ report.json and charts report_pareto_latency.png, "
+        "report_pareto_size.png, report_coverage.png)"
+    )
     print(f"models:  {o}/teacher, {o}/student-small, {o}/distilled-small, {o}/qat-small; bundles: {bundles}/")
     return 0

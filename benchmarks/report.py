@@ -49,7 +49,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for a in res.get("artefacts", []):
-            acc = a.get("accuracy", {})
+            acc = a.get("accuracy") or {}
             lat = _device_latency(a)
             gflops = 2 * a["macs"] / (lat["p50_ms"] / 1000) / 1e9 / lat["batch"] if lat and a.get("macs") else None
             lines.append(
@@ -88,17 +88,22 @@ def _device_latency(a: dict[str, Any]) -> dict[str, Any] | None:
     return lats[0] if lats else None
 
 
-def plots(results: list[dict[str, Any]], out: Path) -> list[Path]:
+def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> list[tuple[str, Path]]:
+    """Pareto charts (accuracy vs latency, vs size) and coverage curves as ``{name}_*.png``,
+    named after the report so two reports in one folder keep their own charts. A report
+    without accuracy (latency only) has nothing to plot and gets no charts."""
+    points = [(a, _device_latency(a)) for r in results for a in r.get("artefacts", []) if a.get("accuracy")]
+    if not points:
+        return []
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     written = []
-    points = [(a, _device_latency(a)) for r in results for a in r.get("artefacts", []) if a.get("accuracy")]
-    for key, label, fname in (
-        ("latency", "p50 latency, batch 1 (ms, log)", "pareto_latency.png"),
-        ("size", "model size (MB, log)", "pareto_size.png"),
+    for key, label, title in (
+        ("latency", "p50 latency, batch 1 (ms, log)", "accuracy vs latency"),
+        ("size", "model size (MB, log)", "accuracy vs size"),
     ):
         fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
         for a, lat in points:
@@ -118,10 +123,11 @@ def plots(results: list[dict[str, Any]], out: Path) -> list[Path]:
         ax.set_ylabel("full-plate accuracy")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        with atomic_path(out / fname) as tmp:
+        path = out / f"{name}_pareto_{key}.png"
+        with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png")
         plt.close(fig)
-        written.append(out / fname)
+        written.append((title, path))
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     for a, _ in points:
         curve = a["accuracy"].get("coverage_curve")
@@ -133,20 +139,17 @@ def plots(results: list[dict[str, Any]], out: Path) -> list[Path]:
     ax.legend(fontsize=6, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    with atomic_path(out / "coverage.png") as tmp:
+    path = out / f"{name}_coverage.png"
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)
-    return written + [out / "coverage.png"]
+    return written + [("coverage", path)]
 
 
 def write_report(results: list[dict[str, Any]], out: str | os.PathLike, name: str = "report") -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / f"{name}.json", {"runs": results})
-    plots(results, out)
-    write_text(
-        out / f"{name}.md",
-        markdown(results) + "\n![accuracy vs latency](pareto_latency.png)\n"
-        "![accuracy vs size](pareto_size.png)\n![coverage](coverage.png)\n",
-    )
+    images = "".join(f"![{title}]({path.name})\n" for title, path in plots(results, out, name))
+    write_text(out / f"{name}.md", markdown(results) + ("\n" + images if images else ""))
     return out / f"{name}.md"

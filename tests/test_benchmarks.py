@@ -130,8 +130,16 @@ def test_report_on_a_small_fixture(tmp_path):
     from benchmarks.cli import main
 
     assert main(["report", str(tmp_path / "a.json"), "--out", str(tmp_path / "out")]) == 0
-    for f in ("report.md", "report.json", "pareto_latency.png", "pareto_size.png", "coverage.png"):
+    for f in ("report.md", "report.json", "report_pareto_latency.png", "report_pareto_size.png", "report_coverage.png"):
         assert (tmp_path / "out" / f).stat().st_size > 0
+    assert "![accuracy vs size](report_pareto_size.png)" in (tmp_path / "out" / "report.md").read_text()
+    # a second report in the same folder keeps its own charts; latency-only results get none
+    latency_only = {**res, "artefacts": [{k: v for k, v in a.items() if k != "accuracy"} for a in res["artefacts"]]}
+    (tmp_path / "b.json").write_text(json.dumps(latency_only))
+    assert main(["report", str(tmp_path / "b.json"), "--out", str(tmp_path / "out"), "--name", "lat"]) == 0
+    assert not list((tmp_path / "out").glob("lat_*.png"))
+    assert "![" not in (tmp_path / "out" / "lat.md").read_text()
+    assert (tmp_path / "out" / "report_coverage.png").exists()
     assert main(["report", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o2")]) == 2
 
 
