@@ -112,10 +112,16 @@ def cmd_server(args: argparse.Namespace) -> int:
     from teacher.runinfo import command, machine, versions
 
     rows = load_test(args.bundle, args.clients, args.batch, args.seconds, args.intra_threads)
+    host, libs = machine(), versions()
     lines = [
         f"# Server load: {args.bundle}",
         "",
-        f"command: `{command()}`",
+        f"- command: `{command()}`",
+        f"- when: {time.strftime('%Y-%m-%d %H:%M:%S')}",
+        f"- machine: {host['cpu']}, {host['cores']} cores, {host['system']} ({host['arch']})",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in libs.items()),
+        f"- runtime: {rows[0]['runtime'] if rows else '?'}, {rows[0]['intra_threads'] if rows else '?'} "
+        f"intra-op thread(s) per session; {args.seconds:g} s per setting after one warm-up call per client",
         "",
         "| clients | batch | img/s | p50 ms | p90 ms | p99 ms | requests |",
         "|---:|---:|---:|---:|---:|---:|---:|",
@@ -129,8 +135,8 @@ def cmd_server(args: argparse.Namespace) -> int:
         "title": f"server load {args.bundle}",
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
         "command": command(),
-        "machine": machine(),
-        "versions": versions(),
+        "machine": host,
+        "versions": libs,
         "rows": rows,
     }
     write_json(f"{args.out}.json", result)

@@ -214,6 +214,8 @@ def test_server_load_with_concurrent_clients(tmp_path, spec, synth_samples):
     rows = json.loads(out.with_suffix(".json").read_text())["rows"]
     assert [(r["clients"], r["batch"]) for r in rows] == [(1, 1), (2, 1), (1, 4), (2, 4)]
     assert all(r["runs"] > 0 and r["throughput_ips"] > 0 for r in rows)
+    md = out.with_suffix(".md").read_text()
+    assert "- machine: " in md and "onnxruntime" in md and "- runtime: onnxruntime" in md
 
 
 def test_device_package_runs_without_tensorflow_and_merges(tmp_path, spec, synth_samples):
