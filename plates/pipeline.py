@@ -15,6 +15,7 @@ from plates.keras import tf
 from plates.readers import Samples
 
 AUTOTUNE = tf.data.AUTOTUNE
+SHUFFLE_BUFFER = 20000  # decoded images held for the per-pass shuffle (the order across sources is global)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +98,15 @@ def make_dataset(
     repeat: bool = False,
     drop_remainder: bool = False,
 ) -> tf.data.Dataset:
-    """Dataset of (float32 images 0..255, int32 labels) for ``samples`` at ``size`` = (h, w)."""
+    """Dataset of (float32 images 0..255, int32 labels) for ``samples`` at ``size`` = (h, w).
+
+    For training, the samples are first put in one seeded random order: sources arrive
+    concatenated (100k synthetic, then the real crops), and a shuffle buffer smaller than the
+    set only mixes locally, which fed the real crops in one burst at the end of every pass;
+    validation accuracy then rose and fell with the distance from that burst (measured: down
+    8 points 1500 synthetic-only steps after it)."""
+    if training:
+        samples = samples.subset(np.random.default_rng(seed).permutation(len(samples)))
     labels = tf.data.Dataset.from_tensor_slices(samples.labels.astype(np.int32))
     if samples.quads is not None:
         quads = samples.quads.astype(np.float32)  # NaN rows (no quad) are plain resizes
@@ -110,7 +119,7 @@ def make_dataset(
     if cache:
         ds = ds.cache()
     if training:
-        ds = ds.shuffle(min(len(samples), 20000), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(min(len(samples), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
     aug = augment if augment is not None else (Augment() if training else Augment.off())

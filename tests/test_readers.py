@@ -121,3 +121,20 @@ def test_checker_reports_every_problem_without_crashing(tmp_path, spec):
     assert (7, "length") in kinds  # mandatory position missing
     assert (8, "malformed") in kinds
     assert n == 6
+
+
+def test_training_order_mixes_concatenated_sources(monkeypatch, synth_samples):
+    """Sources arrive concatenated; with a shuffle buffer smaller than the set, the second source
+    must still reach the first batch (it used to come in one burst at the end of every pass)."""
+    import plates.pipeline as pipeline
+    from plates.readers import Samples
+
+    first, second = synth_samples.subset(range(80)), synth_samples.subset(range(80, 160))
+    monkeypatch.setattr(pipeline, "SHUFFLE_BUFFER", 4)
+    ds = pipeline.make_dataset(
+        Samples.concat([first, second]), (16, 48), 40, training=True, augment=pipeline.Augment.off()
+    )
+    _, labels = next(iter(ds))
+    from_second = {tuple(row) for row in second.labels.tolist()}
+    n = sum(tuple(row) in from_second for row in labels.numpy().tolist())
+    assert 10 <= n <= 30, f"{n} of 40 images in the first batch come from the second source"
