@@ -13,6 +13,11 @@ import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow turns oneDNN on by itself only on x86 CPUs with AVX-512 VNNI or newer. Without it,
+# the plain CPU depthwise kernel refuses unequal strides ("only supports equal length strides"),
+# and the students' plate-shaped stride plan uses (2, 1) depthwise strides: seen on an AVX2-only
+# EPYC. Builds without oneDNN ignore the variable.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 if os.environ["TF_USE_LEGACY_KERAS"] != "1":  # pragma: no cover - configuration guard
     raise RuntimeError(

@@ -18,6 +18,13 @@ def test_student_builds_at_plate_shaped_sizes(spec, arch, size):
     assert [o.shape[-1] for o in outs] == [len(h.classes) for h in spec.heads]
 
 
+def test_unequal_depthwise_strides_run_in_a_graph():
+    """Plate stride plans use (2, 1) depthwise strides; the plain CPU kernel refuses them (plates.keras: oneDNN)."""
+    layer = keras.layers.DepthwiseConv2D(3, strides=(2, 1), padding="same")
+    out = tf.function(layer)(np.ones((1, 8, 8, 4), np.float32))
+    assert out.shape == (1, 4, 8, 4)
+
+
 def test_stem_stride_one_doubles_the_feature_map(spec):
     stock, _ = create_student(spec, (32, 96), "small", alpha=0.35)
     fine, _ = create_student(spec, (32, 96), "small", alpha=0.35, stem_stride=1)
