@@ -35,14 +35,42 @@ def versions() -> dict[str, str]:
     return out
 
 
+# Widest first: the vector extensions decide which oneDNN and XNNPACK kernels run (and whether
+# TensorFlow turns oneDNN on by itself), so two hosts with the same model name can differ a lot.
+VECTOR_LEVELS = (
+    (("amx_tile",), "AMX"),
+    (("avx512_vnni", "avx512vnni"), "AVX-512 VNNI"),
+    (("avx512f",), "AVX-512"),
+    (("avx2",), "AVX2"),
+    (("sve",), "SVE"),
+    (("asimd",), "NEON"),
+)
+
+
+def vector_level(flags: set[str]) -> str | None:
+    """The widest SIMD level in a /proc/cpuinfo ``flags`` (x86) or ``Features`` (Arm) set."""
+    for names, label in VECTOR_LEVELS:
+        if flags.intersection(names):
+            return label
+    return None
+
+
 def cpu_model() -> str:
+    """CPU model name with its SIMD level, e.g. ``AMD EPYC (AVX2)``."""
+    name, flags = None, set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "model name" and name is None:
+                name = value.strip()
+            elif key in ("flags", "Features") and not flags:
+                flags = set(value.split())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = name or platform.processor() or platform.machine()
+    level = vector_level(flags)
+    return f"{name} ({level})" if level else name
 
 
 def git_commit() -> str | None:

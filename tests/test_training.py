@@ -9,6 +9,7 @@ import pytest
 from plates.keras import keras
 from teacher.optim import RAdam, WarmupSchedule
 from teacher.regularizers import gammas
+from teacher.runinfo import cpu_model, vector_level
 from teacher.training import TrainConfig, Trainer
 from tests.conftest import TINY_SIZE, tiny_model
 
@@ -185,3 +186,11 @@ def test_best_model_ties_on_plate_accuracy_are_broken_by_characters(spec, synth_
     plates = [h["val_plate_accuracy"] for h in result["history"]]
     best = max(range(3), key=lambda i: (plates[i], chars[i]))
     assert t.best.numpy() == pytest.approx(plates[best] + 1e-4 * chars[best])
+
+
+def test_cpu_description_names_the_widest_vector_level():
+    assert vector_level({"sse4_2", "avx2", "avx512f", "avx512_vnni"}) == "AVX-512 VNNI"
+    assert vector_level({"sse4_2", "avx2", "fma"}) == "AVX2"
+    assert vector_level({"fp", "asimd"}) == "NEON"
+    assert vector_level({"sse2"}) is None
+    assert cpu_model().strip()
