@@ -1,9 +1,10 @@
 """An exponential moving average of a model's weights (as timm's ``ModelEmaV2``).
 
-Why: measured on the real-scale students, validation full-plate accuracy swung by 3-6 points
-from one epoch to the next (e.g. 64.0% then 60.4%), so the best epoch was luck and the last
-one often worse. An average of the weights over the last ~1/(1 - decay) steps is a smoother,
-usually better model at the cost of one extra copy of the weights. Every float weight is
+Why: an average of the weights over the last ~1/(1 - decay) steps is a smoother, usually
+better model at the cost of one extra copy of the weights. Measured on the real-scale
+labels-only student (12 x 800 steps, ``benchmarks/results/mixing_ablation.md``): 65.2% vs 62.0%
+full-plate accuracy at the last epoch, one seed each. (The 3-6 point epoch-to-epoch swings
+that first motivated it were the data order, fixed in ``plates.pipeline.make_dataset``.) Every float weight is
 averaged, BatchNorm moving statistics included, so the averaged model is self-consistent.
 
 The averaged weights are what gets evaluated and saved (``model.keras``); the raw weights keep
