@@ -31,6 +31,17 @@ def markdown(results: list[dict[str, Any]]) -> str:
     lines = ["# Benchmark report", ""]
     for res in results:
         s = res.get("settings", {})
+        artefacts = res.get("artefacts", [])
+        # `benchmarks accuracy` / `latency` measure one half: say so instead of quoting unused settings
+        scored = any(a.get("accuracy") for a in artefacts)
+        timed = any(a.get("latency") for a in artefacts)
+        accuracy = f"data: {s.get('data')} ({s.get('images')} images)" if scored else "accuracy: not measured"
+        latency = (
+            f"latency: warm-up {s.get('warmup')}, >= {s.get('runs')} runs and >= {s.get('min_seconds')} s per "
+            f"setting, threads {s.get('threads')}, batches {s.get('batches')}"
+            if timed
+            else "latency: not measured"
+        )
         lines += [
             f"## {res.get('title', 'run')} ({res.get('time', '')})",
             "",
@@ -38,9 +49,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
             f"- machine: {res.get('machine', {}).get('cpu', '?')}, {res.get('machine', {}).get('cores', '?')} cores, "
             f"{res.get('machine', {}).get('system', '')} ({res.get('machine', {}).get('arch', '')})",
             "- versions: " + ", ".join(f"{k} {v}" for k, v in res.get("versions", {}).items()),
-            f"- data: {s.get('data')} ({s.get('images')} images); latency: warm-up {s.get('warmup')}, "
-            f">= {s.get('runs')} runs and >= {s.get('min_seconds')} s per setting, threads {s.get('threads')}, "
-            f"batches {s.get('batches')}",
+            f"- {accuracy}; {latency}",
             "",
         ]
         lines += [
@@ -48,7 +57,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
             "recall@99.9%P | agrees w/ ref | p50 ms | p90 ms | p99 ms | GFLOP/s |",
             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for a in res.get("artefacts", []):
+        for a in artefacts:
             acc = a.get("accuracy") or {}
             lat = _device_latency(a)
             gflops = 2 * a["macs"] / (lat["p50_ms"] / 1000) / 1e9 / lat["batch"] if lat and a.get("macs") else None
@@ -60,20 +69,21 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 f"{_fmt(lat and lat['p50_ms'], '.3f')} | {_fmt(lat and lat['p90_ms'], '.3f')} | "
                 f"{_fmt(lat and lat['p99_ms'], '.3f')} | {_fmt(gflops, '.2f')} |"
             )
-        lines += ["", "Latency column: batch 1, the first thread count measured; every setting is below.", ""]
-        lines += [
-            "| artefact | runtime | threads | batch | p50 ms | p90 ms | p99 ms | mean ms | std ms | img/s | runs "
-            "| peak RSS MB |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for a in res.get("artefacts", []):
+        if timed:
+            lines += ["", "Latency column: batch 1, the first thread count measured; every setting is below.", ""]
+            lines += [
+                "| artefact | runtime | threads | batch | p50 ms | p90 ms | p99 ms | mean ms | std ms | img/s | runs "
+                "| peak RSS MB |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+        for a in artefacts:
             for lat in a.get("latency", []):
                 lines.append(
                     f"| {a['name']} | {lat['runtime']} | {lat['threads']} | {lat['batch']} | {lat['p50_ms']:.3f} | "
                     f"{lat['p90_ms']:.3f} | {lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | {lat['std_ms']:.3f} | "
                     f"{lat['throughput_ips']:.1f} | {lat['runs']} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
                 )
-        pieces = [a for a in res.get("artefacts", []) if a.get("xnnpack")]
+        pieces = [a for a in artefacts if a.get("xnnpack")]
         if pieces:
             lines += ["", "XNNPACK coverage of the TFLite artefacts (ops outside it run on LiteRT's own kernels):", ""]
             lines += [f"- {a['name']}: {describe(a['xnnpack'])}" for a in pieces]

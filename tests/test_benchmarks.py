@@ -138,7 +138,11 @@ def test_report_on_a_small_fixture(tmp_path):
     (tmp_path / "b.json").write_text(json.dumps(latency_only))
     assert main(["report", str(tmp_path / "b.json"), "--out", str(tmp_path / "out"), "--name", "lat"]) == 0
     assert not list((tmp_path / "out").glob("lat_*.png"))
-    assert "![" not in (tmp_path / "out" / "lat.md").read_text()
+    lat_md = (tmp_path / "out" / "lat.md").read_text()
+    assert "![" not in lat_md and "accuracy: not measured; latency: warm-up" in lat_md
+    accuracy_only = {**res, "artefacts": [{k: v for k, v in a.items() if k != "latency"} for a in res["artefacts"]]}
+    acc_md = markdown([accuracy_only])
+    assert "latency: not measured" in acc_md and "Latency column" not in acc_md and "| runtime |" not in acc_md
     assert (tmp_path / "out" / "report_coverage.png").exists()
     assert main(["report", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o2")]) == 2
 
