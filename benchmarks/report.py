@@ -101,7 +101,8 @@ def _device_latency(a: dict[str, Any]) -> dict[str, Any] | None:
 def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> list[tuple[str, Path]]:
     """Pareto charts (accuracy vs latency, vs size) and coverage curves as ``{name}_*.png``,
     named after the report so two reports in one folder keep their own charts. A report
-    without accuracy (latency only) has nothing to plot and gets no charts."""
+    without accuracy (latency only) has nothing to plot and gets no charts; one without
+    latency (accuracy only) gets no latency chart."""
     points = [(a, _device_latency(a)) for r in results for a in r.get("artefacts", []) if a.get("accuracy")]
     if not points:
         return []
@@ -115,6 +116,8 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
         ("latency", "p50 latency, batch 1 (ms, log)", "accuracy vs latency"),
         ("size", "model size (MB, log)", "accuracy vs size"),
     ):
+        if key == "latency" and not any(lat for _, lat in points):
+            continue
         fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
         for a, lat in points:
             x = (lat["p50_ms"] if lat else None) if key == "latency" else a["size_bytes"] / 1e6

@@ -143,6 +143,9 @@ def test_report_on_a_small_fixture(tmp_path):
     accuracy_only = {**res, "artefacts": [{k: v for k, v in a.items() if k != "latency"} for a in res["artefacts"]]}
     acc_md = markdown([accuracy_only])
     assert "latency: not measured" in acc_md and "Latency column" not in acc_md and "| runtime |" not in acc_md
+    (tmp_path / "c.json").write_text(json.dumps(accuracy_only))
+    assert main(["report", str(tmp_path / "c.json"), "--out", str(tmp_path / "out"), "--name", "acc"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").glob("acc_*.png")) == ["acc_coverage.png", "acc_pareto_size.png"]
     assert (tmp_path / "out" / "report_coverage.png").exists()
     assert main(["report", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o2")]) == 2
 
