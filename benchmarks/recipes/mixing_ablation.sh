@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The data-mixing ablation recorded in benchmarks/results/mixing_ablation*.md and int8_calibration.md:
-# the v3 labels-only
-# student command (students_run.md, trained before commit 50a3132 mixed the sources uniformly),
-# rerun on the fixed pipeline as it was, and with --ema 0.999. Both trainings run side by side.
+# the v3 labels-only student command (students_run.md, trained before commit 50a3132 mixed the
+# sources uniformly), rerun on the fixed pipeline as it was, and with --ema 0.999. Both trainings
+# run side by side.
 # Needs runs/synth100k and runs/real-dev-split from step 1 of real_scale.sh. Ran 2026-12-01 on an
 # AVX2-only 2-core EPYC: about 61 min of training, then 3 min for the exports and the benchmark.
 set -euo pipefail
