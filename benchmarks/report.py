@@ -76,13 +76,13 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 "| peak RSS MB |",
                 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             ]
-        for a in artefacts:
-            for lat in a.get("latency", []):
-                lines.append(
-                    f"| {a['name']} | {lat['runtime']} | {lat['threads']} | {lat['batch']} | {lat['p50_ms']:.3f} | "
-                    f"{lat['p90_ms']:.3f} | {lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | {lat['std_ms']:.3f} | "
-                    f"{lat['throughput_ips']:.1f} | {lat['runs']} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
-                )
+            lines += [
+                f"| {a['name']} | {lat['runtime']} | {lat['threads']} | {lat['batch']} | {lat['p50_ms']:.3f} | "
+                f"{lat['p90_ms']:.3f} | {lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | {lat['std_ms']:.3f} | "
+                f"{lat['throughput_ips']:.1f} | {lat['runs']} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
+                for a in artefacts
+                for lat in a.get("latency", [])
+            ]
         pieces = [a for a in artefacts if a.get("xnnpack")]
         if pieces:
             lines += ["", "XNNPACK coverage of the TFLite artefacts (ops outside it run on LiteRT's own kernels):", ""]
