@@ -8,8 +8,11 @@ last two downsamplings are (2, 1), so a 32x96 plate ends at 1x12 and a 48x144 on
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Sequence
 
+from plates.errors import ModelError
 from plates.keras import keras, tf
 from student.layers import HardSigmoid, HardSwish
 from teacher.backbones import register_backbone
@@ -89,6 +92,23 @@ def inverted_residual(x, kernel: int, expansion: int, out: int, se: bool, act: s
     return y
 
 
+@functools.cache
+def check_unequal_depthwise_strides() -> None:
+    """Fail at build time, with the fix, where TensorFlow cannot run (2, 1) depthwise strides.
+
+    Its plain CPU kernel refuses them ("only supports equal length strides"); oneDNN (which
+    ``plates.keras`` turns on) and GPUs take them. Without this check the error comes from deep
+    inside the first training step."""
+    try:
+        tf.nn.depthwise_conv2d(tf.zeros((1, 4, 4, 1)), tf.zeros((3, 3, 1, 1)), (1, 2, 1, 1), "SAME")
+    except tf.errors.InvalidArgumentError as e:
+        raise ModelError(
+            "this TensorFlow cannot run depthwise convolutions with unequal strides, which the students' "
+            "plate-shaped stride plan needs; leave TF_ENABLE_ONEDNN_OPTS unset or set it to 1 "
+            f"(it is {os.environ.get('TF_ENABLE_ONEDNN_OPTS')!r})"
+        ) from e
+
+
 def mobilenetv3(
     x: tf.Tensor,
     variant: str = "small",
@@ -100,6 +120,8 @@ def mobilenetv3(
     """``stem_stride=1`` keeps twice the resolution in every block (4x the MACs): at 32x96
     the stock plan is at 4x12 after three layers, a column and a half per character."""
     rows = config or (SMALL if variant == "small" else LARGE)
+    if any(isinstance(r[5], (list, tuple)) and len(set(r[5])) > 1 for r in rows):
+        check_unequal_depthwise_strides()
     stem_act = "RE" if minimalistic else "HS"
     x = layers.Conv2D(
         make_divisible(16 * alpha), 3, strides=stem_stride, padding="same", use_bias=False, name="stem_conv"

@@ -189,3 +189,26 @@ def test_qat_ranges_start_from_the_float_activations(spec, synth_samples):
     expected = max(np.mean([max(b.max(), 0.0) for b in batches]), low + MIN_SPAN)
     np.testing.assert_allclose(float(top.numpy()), expected, rtol=1e-5)
     assert error() < before, (error(), before)
+
+
+def test_a_tensorflow_without_unequal_depthwise_strides_gets_a_clear_error():
+    """With oneDNN off, TF's CPU kernel refuses (2, 1) depthwise strides: the student must say so at build time."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from plates.errors import ModelError\n"
+        "from plates.spec import default_spec\n"
+        "from student.mobilenetv3 import create_student\n"
+        "try:\n"
+        "    create_student(default_spec(), (32, 96), 'small', alpha=0.35)\n"
+        "except ModelError as e:\n"
+        "    print('ModelError:', e)\n"
+    )
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0", "CUDA_VISIBLE_DEVICES": ""}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert "ModelError: this TensorFlow cannot run depthwise convolutions with unequal strides" in out.stdout, (
+        out.stderr[-2000:]
+    )
+    assert "TF_ENABLE_ONEDNN_OPTS unset or set it to 1 (it is '0')" in out.stdout
