@@ -1,4 +1,7 @@
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -193,10 +196,6 @@ def test_qat_ranges_start_from_the_float_activations(spec, synth_samples):
 
 def test_a_tensorflow_without_unequal_depthwise_strides_gets_a_clear_error():
     """With oneDNN off, TF's CPU kernel refuses (2, 1) depthwise strides: the student must say so at build time."""
-    import os
-    import subprocess
-    import sys
-
     code = (
         "from plates.errors import ModelError\n"
         "from plates.spec import default_spec\n"
