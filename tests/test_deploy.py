@@ -163,3 +163,32 @@ def test_selective_quantisation_and_debug_report(trained, tmp_path):
         export_tflite(
             model, info, tmp_path / "bad", TFLiteOptions("int8", keep_float=("nonexistent",)), images[:32], images, 0.0
         )
+
+
+def test_int8_whitening_keeps_the_contrast_of_low_contrast_plates():
+    """TFLite's int8 MEAN over a whole image in one op is biased (the variance came out ~1000 too
+    high), which crushed low-contrast inputs; the per-axis means in PerImageWhitening are exact."""
+    from plates.keras import keras, tf
+    from plates.layers import PerImageWhitening
+
+    rng = np.random.default_rng(0)
+    pattern = rng.normal(size=(40, 32, 96, 3))
+    contrast = np.linspace(15, 80, 40)[:, None, None, None]  # pixel std of the real crops: 20-84
+    images = np.clip(128 + contrast * pattern, 0, 255).round().astype(np.float32)
+    inp = keras.Input((32, 96, 3))
+    model = keras.Model(inp, PerImageWhitening()(inp))
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([im[None]] for im in images[::2])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.uint8
+    interpreter = tf.lite.Interpreter(model_content=converter.convert())
+    interpreter.allocate_tensors()
+    (i,), (o,) = interpreter.get_input_details(), interpreter.get_output_details()
+    ratios = []
+    for im in images[1::2]:
+        interpreter.set_tensor(i["index"], im[None].astype(np.uint8))
+        interpreter.invoke()
+        ratios.append(np.std(interpreter.get_tensor(o["index"])) / np.std(model(im[None]).numpy()))
+    assert 0.95 < min(ratios) and max(ratios) < 1.05, [round(float(r), 3) for r in ratios]
+
