@@ -191,4 +191,3 @@ def test_int8_whitening_keeps_the_contrast_of_low_contrast_plates():
         interpreter.invoke()
         ratios.append(np.std(interpreter.get_tensor(o["index"])) / np.std(model(im[None]).numpy()))
     assert 0.95 < min(ratios) and max(ratios) < 1.05, [round(float(r), 3) for r in ratios]
-
