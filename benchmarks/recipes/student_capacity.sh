@@ -39,3 +39,12 @@ step $B/benchmarks run $R/v4-student-small-ema $R/cap-small-stem1 $R/cap-large $
   --name student_capacity_benchmark --out benchmarks/results
 step $B/benchmarks record $R/v4-student-small-ema $R/cap-small-stem1 $R/cap-large --out benchmarks/results/student_capacity \
   --title "labels-only minimalistic students with --ema 0.999: Small 12 x 800 steps vs Small with a stride-1 stem and Large, 6 x 800 steps"
+
+# the fp32 teacher's latency on the same host, for the size/speed ratios (weights after one step:
+# latency only), in one latency run with the two int8 students
+step $B/teacher train --train $R/synth100k --run $R/arch/teacher --input-size 32x96 --width 64 --strides 1,2,2,2x1 \
+  --epochs 1 --steps-per-epoch 1 --quiet
+step $B/deploy tflite $R/arch/teacher --out $R/arch/bundles/teacher-arch-tflite-fp32 --parity-data $R/real-dev-split/val.txt
+step $B/benchmarks latency $R/arch/bundles/teacher-arch-tflite-fp32 $R/cap-bundles/cap-small-stem1-tflite-int8 \
+  $R/v4-whiten-fix/v4-student-small-ema-tflite-int8-realcal-fixed --threads 1 2 --runs 200 --min-seconds 10 \
+  --title "fp32 teacher architecture vs int8 students (LiteRT, batch 1)" --name student_capacity_latency --out benchmarks/results
