@@ -18,7 +18,11 @@ def add_student_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--minimalistic", action="store_true", help="no SE, no hard-swish, 3x3 only")
     g.add_argument("--input-size", type=parse_size, default=(48, 144), help="HEIGHTxWIDTH (e.g. 48x144, 24x94)")
     g.add_argument(
-        "--stem-stride", type=int, choices=(1, 2), default=2, help="1 keeps twice the resolution (4x the MACs)"
+        "--stem-stride",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1 keeps twice the resolution (4x the MACs; 79.2%% vs 65.2%% on real plates, student_capacity.md)",
     )
     g.add_argument("--neck", type=int, default=128)
     g.add_argument("--dropout", type=float, default=0.1)
