@@ -3,7 +3,7 @@
 # Recorded in benchmarks/results/student_capacity*.md. Same data and recipe (minimalistic, whitening,
 # --ema 0.999, labels only) for two students trained side by side for 6 x 800 steps:
 #   cap-small-stem1  MobileNetV3-Small with a stride-1 stem: every feature map twice as high and
-#                    wide (ends at 1x24 for a 32x96 input instead of 1x12)
+#                    wide (ends at 2x24 for a 32x96 input instead of 1x12)
 #   cap-large        MobileNetV3-Large (stock stem)
 # The reference is the Small of mixing_ablation.sh (runs/v4-student-small-ema), trained for twice
 # as long (12 x 800 steps), and its int8 exports (int8_whitening.sh).
