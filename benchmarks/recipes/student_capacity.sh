@@ -48,3 +48,12 @@ step $B/deploy tflite $R/arch/teacher --out $R/arch/bundles/teacher-arch-tflite-
 step $B/benchmarks latency $R/arch/bundles/teacher-arch-tflite-fp32 $R/cap-bundles/cap-small-stem1-tflite-int8 \
   $R/v4-whiten-fix/v4-student-small-ema-tflite-int8-realcal-fixed --threads 1 2 --runs 200 --min-seconds 10 \
   --title "fp32 teacher architecture vs int8 students (LiteRT, batch 1)" --name student_capacity_latency --out benchmarks/results
+
+# int8 vs float softmax on the stride-1 Small (int8_softmax.md): the same export with the softmaxes
+# kept in float, and both in one benchmark run
+step $B/deploy tflite $R/cap-small-stem1 --out $R/softmax-check/cap-small-stem1-tflite-int8-floatsoftmax --int8 \
+  --data $R/real-dev-split/train.txt --parity-data $R/real-dev-split/val.txt --min-agreement 0 --keep-float SOFTMAX
+ln -sfn ../cap-bundles/cap-small-stem1-tflite-int8 $R/softmax-check/cap-small-stem1-tflite-int8
+step $B/benchmarks run $R/softmax-check/cap-small-stem1-tflite-int8 $R/softmax-check/cap-small-stem1-tflite-int8-floatsoftmax \
+  --data $R/real-dev-split/val.txt --threads 1 --runs 200 --min-seconds 10 \
+  --title "int8 softmax vs float softmax (--keep-float SOFTMAX), stride-1 Small" --name int8_softmax --out benchmarks/results
