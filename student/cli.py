@@ -10,6 +10,18 @@ from collections.abc import Sequence
 from plates.cli_support import add_common, parse_size, run
 from teacher.cli import add_train_options, run_training
 
+STEM_STRIDES = {"1": 1, "2": 2, "2x1": (2, 1)}
+
+
+def parse_stem_stride(text: str) -> int | tuple[int, int]:
+    """``1``, ``2`` or ``2x1`` (halve the height only: plates need their columns more than rows)."""
+    try:
+        return STEM_STRIDES[text.lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(
+            f"stem stride must be one of {', '.join(STEM_STRIDES)}, got {text!r}"
+        ) from None
+
 
 def add_student_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("student model")
@@ -19,10 +31,10 @@ def add_student_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--input-size", type=parse_size, default=(48, 144), help="HEIGHTxWIDTH (e.g. 48x144, 24x94)")
     g.add_argument(
         "--stem-stride",
-        type=int,
-        choices=(1, 2),
+        type=parse_stem_stride,
         default=2,
-        help="1 keeps twice the resolution (4x the MACs; 79.2%% vs 65.2%% on real plates, student_capacity.md)",
+        help="1 keeps twice the resolution (4x the MACs; 79.2%% vs 65.2%% on real plates, student_capacity.md); "
+        "2x1 (height x width) keeps only the horizontal resolution (2x the MACs)",
     )
     g.add_argument("--neck", type=int, default=128)
     g.add_argument("--dropout", type=float, default=0.1)

@@ -115,10 +115,11 @@ def mobilenetv3(
     alpha: float = 1.0,
     minimalistic: bool = False,
     config: Sequence | None = None,
-    stem_stride: int = 2,
+    stem_stride: int | tuple[int, int] = 2,
 ) -> tf.Tensor:
     """``stem_stride=1`` keeps twice the resolution in every block (4x the MACs): at 32x96
-    the stock plan is at 4x12 after three layers, a column and a half per character."""
+    the stock plan is at 4x12 after three layers, a column and a half per character.
+    ``(2, 1)`` keeps only the columns (2x the MACs)."""
     rows = config or (SMALL if variant == "small" else LARGE)
     if any(isinstance(r[5], (list, tuple)) and len(set(r[5])) > 1 for r in rows):
         check_unequal_depthwise_strides()
@@ -146,12 +147,12 @@ def mobilenetv3(
 
 
 @register_backbone("mobilenetv3_small")
-def mobilenetv3_small(x, alpha: float = 1.0, minimalistic: bool = False, stem_stride: int = 2):
+def mobilenetv3_small(x, alpha: float = 1.0, minimalistic: bool = False, stem_stride: int | tuple = 2):
     return mobilenetv3(x, "small", alpha, minimalistic, stem_stride=stem_stride)
 
 
 @register_backbone("mobilenetv3_large")
-def mobilenetv3_large(x, alpha: float = 1.0, minimalistic: bool = False, stem_stride: int = 2):
+def mobilenetv3_large(x, alpha: float = 1.0, minimalistic: bool = False, stem_stride: int | tuple = 2):
     return mobilenetv3(x, "large", alpha, minimalistic, stem_stride=stem_stride)
 
 
@@ -165,7 +166,7 @@ def create_student(
     dropout: float = 0.1,
     normalisation: str = "scale",
     *,
-    stem_stride: int = 2,
+    stem_stride: int | tuple[int, int] = 2,
 ):
     """A multi-head MobileNetV3 classifier and its ModelInfo."""
     from teacher.heads import create_classifier

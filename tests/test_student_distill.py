@@ -31,8 +31,10 @@ def test_unequal_depthwise_strides_run_in_a_graph():
 def test_stem_stride_one_doubles_the_feature_map(spec):
     stock, _ = create_student(spec, (32, 96), "small", alpha=0.35)
     fine, _ = create_student(spec, (32, 96), "small", alpha=0.35, stem_stride=1)
-    a, b = stock.get_layer("last_act").output_shape, fine.get_layer("last_act").output_shape
+    wide, _ = create_student(spec, (32, 96), "small", alpha=0.35, stem_stride=(2, 1))
+    a, b, c = (m.get_layer("last_act").output_shape for m in (stock, fine, wide))
     assert (b[1], b[2]) == (2 * a[1], 2 * a[2])
+    assert (c[1], c[2]) == (a[1], 2 * a[2])  # 2x1: the columns only
 
 
 def test_kd_loss_matches_hand_computation():
