@@ -57,3 +57,12 @@ ln -sfn ../cap-bundles/cap-small-stem1-tflite-int8 $R/softmax-check/cap-small-st
 step $B/benchmarks run $R/softmax-check/cap-small-stem1-tflite-int8 $R/softmax-check/cap-small-stem1-tflite-int8-floatsoftmax \
   --data $R/real-dev-split/val.txt --threads 1 --runs 200 --min-seconds 10 \
   --title "int8 softmax vs float softmax (--keep-float SOFTMAX), stride-1 Small" --name int8_softmax --out benchmarks/results
+
+# Small with --stem-stride 2x1 (only the columns kept: 2x the MACs), trained alone on the machine,
+# then one benchmark run with the two other int8 students (student_stem_2x1.md)
+step $B/student train "${TRAIN[@]}" --run $R/cap-small-stem2x1 --arch small --stem-stride 2x1 "${S[@]}" > $R/cap-small-stem2x1.log 2>&1
+step $B/deploy tflite $R/cap-small-stem2x1 --out $R/cap-bundles-2x1/cap-small-stem2x1-tflite-int8 --int8 \
+  --data $R/real-dev-split/train.txt --parity-data $R/real-dev-split/val.txt --min-agreement 0
+step $B/benchmarks run $R/cap-small-stem2x1 $R/cap-bundles-2x1/cap-small-stem2x1-tflite-int8 $R/cap-bundles/cap-small-stem1-tflite-int8 \
+  $R/v4-whiten-fix/v4-student-small-ema-tflite-int8-realcal-fixed --data $R/real-dev-split/val.txt --threads 1 --runs 200 \
+  --min-seconds 10 --title "Small with --stem-stride 2x1 vs 1 vs 2 (int8, LiteRT)" --name student_stem_2x1 --out benchmarks/results
