@@ -14,7 +14,7 @@ STEM_STRIDES = {"1": 1, "2": 2, "2x1": (2, 1)}
 
 
 def parse_stem_stride(text: str) -> int | tuple[int, int]:
-    """``1``, ``2`` or ``2x1`` (halve the height only: plates need their columns more than rows)."""
+    """``1``, ``2`` or ``2x1`` (halve the height only; measured below stride 1: student_stem_2x1.md)."""
     try:
         return STEM_STRIDES[text.lower()]
     except KeyError:
