@@ -127,14 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-type",
         choices=("uint8", "int8", "float32"),
         default="float32",
-        help="--int8 output tensor type (float32 keeps fine-grained confidences)",
+        help=(
+            "--int8 output tensor type (float32 is dequantised: an int8 softmax still moves in steps of "
+            "1/256; --keep-float SOFTMAX for finer confidences)"
+        ),
     )
     p.add_argument(
         "--keep-float",
         action="append",
         default=[],
         metavar="NAME",
-        help="keep tensors whose name contains NAME (or an op type like MEAN) in float; repeatable",
+        help=(
+            "keep tensors whose name contains NAME (or an op type like SOFTMAX) in float; the input keeps "
+            "--input-type, outputs are float32; repeatable"
+        ),
     )
     p.add_argument("--debug-quant", action="store_true", help="write quant_debug.csv (per-layer quantisation error)")
     p.set_defaults(func=cmd_tflite)

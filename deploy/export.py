@@ -85,9 +85,11 @@ def convert_tflite(
 def _debugged_int8(make_converter, options: TFLiteOptions, rep: np.ndarray, debug_dir: Path | None) -> bytes:
     """QuantizationDebugger path: per-layer error report and/or denylisted (float) nodes.
 
-    Note: the debugger's models keep float32 input/output tensors (it ignores the
-    converter's inference types); the predictor handles either, and export_report.json
-    records the actual tensor types."""
+    The debugger's own quantised model has float32 input and outputs (it ignores the
+    converter's inference types), so the kept-float model is re-quantised from the
+    debugger's calibration with the requested input type: ``--keep-float SOFTMAX`` still
+    takes raw uint8 pixels. Outputs stay float32 (a kept-float op usually ends the graph);
+    export_report.json records the actual tensor types."""
     ops = [k for k in options.keep_float if k.isupper()]  # op types, e.g. MEAN, RSQRT
     nodes_substr = [k for k in options.keep_float if k not in ops]
     nodes: list[str] = []
@@ -110,7 +112,28 @@ def _debugged_int8(make_converter, options: TFLiteOptions, rep: np.ndarray, debu
         with atomic_path(debug_dir / "quant_debug.csv") as tmp, open(tmp, "w") as f:
             debugger.layer_statistics_dump(f)
         logger.info("per-layer quantisation error report: %s", debug_dir / "quant_debug.csv")
-    return debugger.get_nondebug_quantized_model() if options.keep_float else make_converter().convert()
+    if not options.keep_float:
+        return make_converter().convert()
+    return _requantise(debugger, options, ops, nodes)
+
+
+def _requantise(debugger, options: TFLiteOptions, ops: list[str], nodes: list[str]) -> bytes:
+    """The debugger's calibrated model quantised like ``get_nondebug_quantized_model`` does,
+    plus the input type (TensorFlow's private ``mlir_quantize``; without it, float32 input)."""
+    try:
+        from tensorflow.lite.python.convert import mlir_quantize
+
+        return mlir_quantize(
+            debugger.calibrated_model,
+            disable_per_channel=debugger.converter._experimental_disable_per_channel,
+            input_data_type=IO_TYPES[options.input_type],
+            output_data_type=tf.float32,
+            denylisted_ops=ops or None,
+            denylisted_nodes=nodes or None,
+        )
+    except (ImportError, AttributeError, TypeError) as exc:
+        logger.warning("--keep-float: this TensorFlow cannot set the input type (%s); the input stays float32", exc)
+        return debugger.get_nondebug_quantized_model()
 
 
 def _tensor_names(model: bytes) -> list[str]:

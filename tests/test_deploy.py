@@ -159,10 +159,26 @@ def test_selective_quantisation_and_debug_report(trained, tmp_path):
         if d["op_name"] == "FULLY_CONNECTED" and it.get_tensor_details()[d["outputs"][0]]["dtype"] == np.float32
     ]
     assert float_fc, "the kept-float head should run a float FULLY_CONNECTED"
+    assert report["tensor_types"]["input"] == "uint8", "kept-float models still take raw uint8 pixels"
     with pytest.raises(PlateError, match="no tensor names contain"):
         export_tflite(
             model, info, tmp_path / "bad", TFLiteOptions("int8", keep_float=("nonexistent",)), images[:32], images, 0.0
         )
+
+
+def test_keep_float_softmax_gives_fine_confidences_on_uint8_input(trained, tmp_path):
+    """An int8 softmax outputs multiples of 1/256, so many plates tie at the top confidence;
+    kept in float it does not, and the model still takes raw uint8 pixels."""
+    run, model, info, images = trained
+    report = export_tflite(
+        model, info, tmp_path / "sm", TFLiteOptions("int8", keep_float=("SOFTMAX",)), images[:32], images, 0.0
+    )
+    assert report["tensor_types"] == {"input": "uint8", "outputs": ["float32"]}
+    from deploy.predictor import Predictor
+
+    probs = Predictor(tmp_path / "sm").probs(images[:16])
+    steps = np.concatenate([p.ravel() for p in probs.values()]) * 256
+    assert np.abs(steps - np.round(steps)).max() > 1e-3, "softmax outputs should not sit on the int8 grid"
 
 
 def test_int8_whitening_keeps_the_contrast_of_low_contrast_plates():
