@@ -3,11 +3,7 @@
 # The "before" bundles are the int8 exports of mixing_ablation.sh (runs/v4-bundles: calibrated on
 # synthetic images, runs/v4-calib-real: on real training crops), made before the fix. This
 # re-exports the same two Keras students with the fixed layer and scores all of them.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-B=.venv/bin
-R=runs
-step() { echo "+ $(date +%T) $*"; "$@"; }
+source "$(dirname "$0")/setup.sh"
 for m in v4-student-small v4-student-small-ema; do
   step $B/deploy tflite $R/$m --out $R/v4-whiten-fix/$m-tflite-int8-fixed --int8 --data $R/synth100k \
     --parity-data $R/real-dev-split/val.txt --min-agreement 0

@@ -5,12 +5,7 @@
 # run side by side.
 # Needs runs/synth100k and runs/real-dev-split from step 1 of real_scale.sh. Ran 2026-12-01 on an
 # AVX2-only 2-core EPYC: about 61 min of training, then 3 min for the exports and the benchmark.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-B=.venv/bin
-R=runs
-step() { echo "+ $*"; "$@"; }
-TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
+source "$(dirname "$0")/setup.sh"
 S=(--arch small --minimalistic --epochs 12 --input-size 32x96 --normalisation whiten --steps-per-epoch 800 --label-smoothing 0)
 step $B/student train "${TRAIN[@]}" --run $R/v4-student-small "${S[@]}" &
 PLAIN=$!

@@ -3,17 +3,12 @@
 # toolkit command; rerunning a training command resumes from its checkpoint.
 # Inputs: ../shared/data/plates-real-dev (1000 real crops). Half of it (seed 0) is mixed into
 # training (x20), the other half (500 plates) is the held-out validation / report set.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-B=.venv/bin
-R=runs
+source "$(dirname "$0")/setup.sh"
 REAL=../shared/data/plates-real-dev
-step() { echo "+ $*"; "$@"; }
 
 # 1. data
 [ -d $R/synth100k ] || step $B/plates synth --out $R/synth100k -n 100000 --seed 1 --quiet
 [ -f $R/real-dev-split/val.txt ] || step $B/plates split $REAL --fraction 0.5 --seed 0 --out $R/real-dev-split
-TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
 
 # 2. teacher: ResNet-18 (width 64) at 32x96. No label smoothing: an LS teacher capped its
 #    confidence near 0.9 (no usable high-precision threshold) and makes flatter KD targets.

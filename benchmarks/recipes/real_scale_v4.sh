@@ -8,12 +8,7 @@
 # Estimated cost on an AVX2-only 2-core EPYC (from the step times of earlier runs, not a full run):
 # teacher about 2.5 h, the student, slimming and distillation side by side about 3 h, exports and
 # the benchmark run about 25 min (alone on the machine). Started 2026-12-01; not finished yet.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-B=.venv/bin
-R=runs
-step() { echo "+ $(date +%T) $*"; "$@"; }
-TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
+source "$(dirname "$0")/setup.sh"
 done_run() { [ -f "$1/model.keras" ] && [ -f "$1/eval.json" ]; }
 
 # 1. teacher: as v3 plus the weight average

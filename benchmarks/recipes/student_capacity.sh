@@ -10,12 +10,7 @@
 # Needs runs/synth100k and runs/real-dev-split from step 1 of real_scale.sh. Ran 2026-12-01 on an
 # AVX2-only 2-core EPYC: about 100 min of training (sharing the cores with other jobs), then the
 # exports and one benchmark run alone on the machine.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-B=.venv/bin
-R=runs
-step() { echo "+ $(date +%T) $*"; "$@"; }
-TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
+source "$(dirname "$0")/setup.sh"
 S=(--minimalistic --epochs 6 --input-size 32x96 --normalisation whiten --steps-per-epoch 800 --label-smoothing 0 --ema 0.999)
 if [ "${1:-}" != --exports-only ]; then
   step $B/student train "${TRAIN[@]}" --run $R/cap-large --arch large "${S[@]}" > $R/cap-large.log 2>&1 &

@@ -4,10 +4,7 @@
 # head weights). Weights after one training step: latency and size only, no accuracy.
 # Recorded in benchmarks/results/student_s1_latency.md. Needs runs/ from student_capacity.sh and
 # int8_whitening.sh. The latency run must have the machine to itself.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-B=.venv/bin; R=runs
-step() { echo "+ $(date +%T) $*"; "$@"; }
+source "$(dirname "$0")/setup.sh"
 for v in "s1-a1:--alpha 1" "s1-a075:--alpha 0.75" "s1-a05:--alpha 0.5" "s1-a05-n64:--alpha 0.5 --neck 64" "s1-a075-n64:--alpha 0.75 --neck 64" "s1-a1-n64:--alpha 1 --neck 64"; do
   name=${v%%:*}; flags=${v#*:}
   [ -f $R/arch-s1/$name/model.keras ] || step $B/student train --train $R/synth100k --run $R/arch-s1/$name --arch small --minimalistic \
