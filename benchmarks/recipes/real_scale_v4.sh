@@ -60,6 +60,13 @@ export_all $R/teacher-v4 tflite-fp32 tflite-int8 onnx-fp32
 export_all $R/teacher-v4-slim tflite-fp32 tflite-int8
 export_all $R/distilled-s1-a05-n64 tflite-fp32 tflite-int8 onnx-fp32 onnx-int8
 export_all $R/s1-a05-n64 tflite-int8
+# the labels-only student and its int8 export, recorded as soon as they existed (the teacher was
+# still training): student_s1_a05_n64.md and student_s1_a05_n64_run.md
+[ -f benchmarks/results/student_s1_a05_n64.json ] || step $B/benchmarks accuracy $R/s1-a05-n64 \
+  $R/v4-bundles/s1-a05-n64-tflite-int8 --data $R/real-dev-split/val.txt --name student_s1_a05_n64 --out benchmarks/results \
+  --title "labels-only stride-1 minimalistic Small, width 0.5, neck 64 (6 x 800 steps, --ema 0.999): Keras and int8"
+[ -f benchmarks/results/student_s1_a05_n64_run.json ] || step $B/benchmarks record $R/s1-a05-n64 \
+  --out benchmarks/results/student_s1_a05_n64_run --title "labels-only stride-1 minimalistic Small, width 0.5, neck 64"
 export_all $R/cap-small-stem1 tflite-int8
 export_all $R/cap-large tflite-fp32 tflite-int8 onnx-fp32 onnx-int8
 export_all $R/v4-student-small-ema tflite-int8
@@ -67,8 +74,8 @@ export_all $R/v4-student-small-ema tflite-int8
 # 5. one benchmark run, alone on the machine: accuracy on the held-out real half, latency at 1 and 2
 #    threads, batch 1
 step $B/benchmarks run $R/teacher-v4 $R/teacher-v4-slim $R/s1-a05-n64 $R/distilled-s1-a05-n64 $R/qat-s1-a05-n64 \
-  $R/cap-small-stem1 $R/cap-large $R/v4-student-small-ema $R/v4-bundles $R/qat-s1-a05-n64/int8 --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 \
-  --min-seconds 10 --title "real scale v4, 2-core AVX2 host" --name real_scale_v4 --out benchmarks/results
+  $R/cap-small-stem1 $R/cap-large $R/v4-student-small-ema $R/v4-bundles $R/qat-s1-a05-n64/int8 \
+  --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 --min-seconds 10 --title "real scale v4, 2-core AVX2 host" --name real_scale_v4 --out benchmarks/results
 
 # 6. training records
 step $B/benchmarks record $R/teacher-v4 $R/teacher-v4-slim --out benchmarks/results/teacher_v4_run \
