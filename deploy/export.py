@@ -120,6 +120,8 @@ def _debugged_int8(make_converter, options: TFLiteOptions, rep: np.ndarray, debu
 def _requantise(debugger, options: TFLiteOptions, ops: list[str], nodes: list[str]) -> bytes:
     """The debugger's calibrated model quantised like ``get_nondebug_quantized_model`` does,
     plus the input type (TensorFlow's private ``mlir_quantize``; without it, float32 input)."""
+    if options.output_type != "float32":
+        logger.warning("--keep-float: outputs stay float32 (--output-type %s is not applied)", options.output_type)
     try:
         from tensorflow.lite.python.convert import mlir_quantize
 
