@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real-scale run v4 (2-core CPU, no GPU): the v3 chain (real_scale.sh) on the fixed data order,
-# with the weight average (--ema 0.999) everywhere, the int8 whitening fix, and the stride-1
-# MobileNetV3-Small student (student_capacity.md) as the distillation target. Every step is a
+# with the weight average (--ema 0.999) everywhere, the int8 whitening fix, and a stride-1
+# MobileNetV3-Small (width 0.5, 64-channel neck: student_capacity.md, student_s1_latency.md) as the
+# distillation target. Every step is a
 # toolkit command; rerunning the script resumes each training run from its checkpoint and skips
 # finished exports, so it can be spread over several sessions.
 # Inputs: runs/synth100k and runs/real-dev-split from step 1 of real_scale.sh.
