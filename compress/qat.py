@@ -15,10 +15,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import tensorflow_model_optimization as tfmot
 
 from plates import logger
-from plates.keras import keras
+from plates.keras import keras, tfmot
 from plates.layers import NORMALISERS
 from student.layers import HardSigmoid, HardSwish
 

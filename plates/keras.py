@@ -4,7 +4,10 @@ tensorflow-model-optimization (QAT) only supports Keras 2, so every module uses 
 legacy ``tf_keras`` package. ``TF_USE_LEGACY_KERAS`` must be set before TensorFlow is
 first imported, which is why this module sets it and everything else imports from here::
 
-    from plates.keras import keras, tf
+    from plates.keras import keras, tf, tfmot
+
+A module that imports TensorFlow (or tfmot, tf2onnx) itself at the top would run before these
+settings whenever it is imported first (``tests/test_import_order.py`` checks that none does).
 """
 
 from __future__ import annotations
@@ -28,4 +31,14 @@ if os.environ["TF_USE_LEGACY_KERAS"] != "1":  # pragma: no cover - configuration
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
-__all__ = ["keras", "tf"]
+__all__ = ["keras", "tf", "tfmot"]
+
+
+def __getattr__(name: str):
+    """``from plates.keras import tfmot``: tensorflow-model-optimization, imported only when asked
+    for and always after the settings above (it imports TensorFlow itself)."""
+    if name == "tfmot":
+        import tensorflow_model_optimization
+
+        return tensorflow_model_optimization
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -48,7 +48,7 @@ def load_model(path: str | os.PathLike, compile: bool = False) -> tuple[keras.Mo
     info = read_labels(file.parent)
     scope = contextlib.nullcontext()
     if info.extra.get("qat"):  # tfmot wrappers need their scope to deserialise
-        import tensorflow_model_optimization as tfmot
+        from plates.keras import tfmot
 
         from compress.qat import scope as qat_scope
 
