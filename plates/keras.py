@@ -31,7 +31,7 @@ if os.environ["TF_USE_LEGACY_KERAS"] != "1":  # pragma: no cover - configuration
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
-__all__ = ["keras", "tf", "tfmot"]
+__all__ = ["keras", "tf"]  # and tfmot, on first use (below)
 
 
 def __getattr__(name: str):

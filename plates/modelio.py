@@ -48,9 +48,8 @@ def load_model(path: str | os.PathLike, compile: bool = False) -> tuple[keras.Mo
     info = read_labels(file.parent)
     scope = contextlib.nullcontext()
     if info.extra.get("qat"):  # tfmot wrappers need their scope to deserialise
-        from plates.keras import tfmot
-
         from compress.qat import scope as qat_scope
+        from plates.keras import tfmot
 
         scope = tfmot.quantization.keras.quantize_scope(qat_scope())
     try:
