@@ -6,11 +6,11 @@
 # toolkit command; rerunning the script resumes each training run from its checkpoint and skips
 # finished exports, so it can be spread over several sessions.
 # Inputs: runs/synth100k and runs/real-dev-split from step 1 of real_scale.sh.
-# Estimated cost on an AVX2-only 2-core EPYC (from the step times of earlier runs, not a full run):
-# teacher about 2.5 h, the student, slimming and distillation side by side about 3 h, exports and
-# the benchmark run about 25 min (alone on the machine). Started 2026-12-01; not finished yet.
+# Measured on an AVX2-only 2-core EPYC, 2026-12-01/02, over three sessions (the training times
+# shared the cores): teacher 160 min; labels-only student 44 min; slimming (sparsity epoch 32 min,
+# fine-tuning 36 min) beside distillation (68 min); QAT 3 min; exports 9 min; the benchmark run
+# 10 min, alone on the machine. Results: real_scale_v4.md, teacher_v4_run.md, students_v4_run.md.
 source "$(dirname "$0")/setup.sh"
-done_run() { [ -f "$1/model.keras" ] && [ -f "$1/eval.json" ]; }
 
 # 1. teacher: as v3 plus the weight average
 done_run $R/teacher-v4 || step $B/teacher train "${TRAIN[@]}" --run $R/teacher-v4 --input-size 32x96 --width 64 \
@@ -73,7 +73,8 @@ export_all $R/cap-large tflite-fp32 tflite-int8 onnx-fp32 onnx-int8
 export_all $R/v4-student-small-ema tflite-int8
 
 # 5. one benchmark run, alone on the machine: accuracy on the held-out real half, latency at 1 and 2
-#    threads, batch 1
+#    threads, batch 1. (In the recorded run, runs/v4-bundles also held v4-student-small-tflite-int8,
+#    the int8 export of mixing_ablation.md's plain-weights Small, so the report has that row too.)
 step $B/benchmarks run $R/teacher-v4 $R/teacher-v4-slim $R/s1-a05-n64 $R/distilled-s1-a05-n64 $R/qat-s1-a05-n64 \
   $R/cap-small-stem1 $R/cap-large $R/v4-student-small-ema $R/v4-bundles $R/qat-s1-a05-n64/int8 \
   --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 --min-seconds 10 --title "real scale v4, 2-core AVX2 host" --name real_scale_v4 --out benchmarks/results

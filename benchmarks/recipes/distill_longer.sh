@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Does the distilled width-0.5, neck-64 stride-1 Small close its gap to teacher v4 with twice the
+# steps? real_scale_v4.sh's distillation command (74.6% after 6 x 800 steps, teacher 79.0%) with
+# --epochs 12; nothing else changes. Then its int8 and fp32 exports and one benchmark run against the
+# fp32 teacher and the 6-epoch exports. Needs runs/ from real_scale_v4.sh; resumable like it.
+# Started 2026-12-02 at the end of a session; not finished yet.
+source "$(dirname "$0")/setup.sh"
+S=(--arch small --minimalistic --stem-stride 1 --alpha 0.5 --neck 64 --epochs 12 --input-size 32x96
+  --normalisation whiten --steps-per-epoch 800 --label-smoothing 0 --ema 0.999)
+D=$R/distilled-s1-a05-n64-12ep
+done_run $D || step $B/compress distill "${TRAIN[@]}" --teacher $R/teacher-v4 --run $D "${S[@]}" \
+  --temperature 2 --kd-alpha 0.5
+EXP=(--parity-data $R/real-dev-split/val.txt)
+[ -f $R/v4-bundles/$(basename $D)-tflite-int8/export_report.json ] || step $B/deploy tflite $D \
+  --out $R/v4-bundles/$(basename $D)-tflite-int8 "${EXP[@]}" --int8 --data $R/real-dev-split/train.txt --min-agreement 0
+[ -f $R/v4-bundles/$(basename $D)-tflite-fp32/export_report.json ] || step $B/deploy tflite $D \
+  --out $R/v4-bundles/$(basename $D)-tflite-fp32 "${EXP[@]}"
+# alone on the machine
+step $B/benchmarks run $D $R/v4-bundles/$(basename $D)-tflite-int8 $R/v4-bundles/$(basename $D)-tflite-fp32 \
+  $R/v4-bundles/teacher-v4-tflite-fp32 $R/v4-bundles/distilled-s1-a05-n64-tflite-int8 $R/v4-bundles/distilled-s1-a05-n64-tflite-fp32 \
+  --data $R/real-dev-split/val.txt --threads 1 --runs 200 --min-seconds 10 \
+  --title "distilled width-0.5 neck-64 stride-1 Small: 12 x 800 vs 6 x 800 steps, with the fp32 teacher" \
+  --name distill_longer --out benchmarks/results
+step $B/benchmarks record $R/distilled-s1-a05-n64 $D --out benchmarks/results/distill_longer_run \
+  --title "distillation from teacher v4 into the width-0.5 neck-64 stride-1 Small: 6 x 800 vs 12 x 800 steps"
