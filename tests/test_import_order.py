@@ -30,7 +30,7 @@ def test_only_the_keras_shim_imports_tensorflow_at_module_level():
             if path == SHIM:
                 continue
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            top = set().union(*(imported_roots(n) for n in tree.body)) if tree.body else set()
+            top = set().union(*(imported_roots(n) for n in tree.body))
             anywhere = set().union(*(imported_roots(n) for n in ast.walk(tree)))
             rel = path.relative_to(ROOT)
             offenders += [f"{rel}: {name}" for name in sorted(top & TF_FAMILY)]

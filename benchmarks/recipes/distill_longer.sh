@@ -10,13 +10,10 @@ S=(--arch small --minimalistic --stem-stride 1 --alpha 0.5 --neck 64 --epochs 12
 D=$R/distilled-s1-a05-n64-12ep
 done_run $D || step $B/compress distill "${TRAIN[@]}" --teacher $R/teacher-v4 --run $D "${S[@]}" \
   --temperature 2 --kd-alpha 0.5
-EXP=(--parity-data $R/real-dev-split/val.txt)
-[ -f $R/v4-bundles/$(basename $D)-tflite-int8/export_report.json ] || step $B/deploy tflite $D \
-  --out $R/v4-bundles/$(basename $D)-tflite-int8 "${EXP[@]}" --int8 --data $R/real-dev-split/train.txt --min-agreement 0
-[ -f $R/v4-bundles/$(basename $D)-tflite-fp32/export_report.json ] || step $B/deploy tflite $D \
-  --out $R/v4-bundles/$(basename $D)-tflite-fp32 "${EXP[@]}"
+BUNDLES=$R/v4-bundles
+export_all $D tflite-int8 tflite-fp32
 # alone on the machine
-step $B/benchmarks run $D $R/v4-bundles/$(basename $D)-tflite-int8 $R/v4-bundles/$(basename $D)-tflite-fp32 \
+step $B/benchmarks run $D $BUNDLES/$(basename $D)-tflite-int8 $BUNDLES/$(basename $D)-tflite-fp32 \
   $R/v4-bundles/teacher-v4-tflite-fp32 $R/v4-bundles/distilled-s1-a05-n64-tflite-int8 $R/v4-bundles/distilled-s1-a05-n64-tflite-fp32 \
   --data $R/real-dev-split/val.txt --threads 1 --runs 200 --min-seconds 10 \
   --title "distilled width-0.5 neck-64 stride-1 Small: 12 x 800 vs 6 x 800 steps, with the fp32 teacher" \

@@ -42,21 +42,7 @@ done_run $R/qat-s1-a05-n64 || step $B/compress qat $R/distilled-s1-a05-n64 "${TR
 
 # 4. exports: int8 calibrated on real training crops, parity on the held-out half; int8 parity
 #    thresholds at 0 so every artefact lands in the report with its measured agreement
-EXP=(--parity-data $R/real-dev-split/val.txt)
-INT8=(--int8 --data $R/real-dev-split/train.txt --min-agreement 0)
-export_all() {  # model folder, then the formats to write
-  local m=$1; shift
-  for f in "$@"; do
-    local out=$R/v4-bundles/$(basename $m)-$f
-    [ -f $out/export_report.json ] && continue
-    case $f in
-      tflite-fp32) step $B/deploy tflite $m --out $out "${EXP[@]}" ;;
-      tflite-int8) step $B/deploy tflite $m --out $out "${EXP[@]}" "${INT8[@]}" ;;
-      onnx-fp32) step $B/deploy onnx $m --out $out "${EXP[@]}" ;;
-      onnx-int8) step $B/deploy onnx $m --out $out "${EXP[@]}" "${INT8[@]}" ;;
-    esac
-  done
-}
+BUNDLES=$R/v4-bundles
 export_all $R/teacher-v4 tflite-fp32 tflite-int8 onnx-fp32
 export_all $R/teacher-v4-slim tflite-fp32 tflite-int8
 export_all $R/distilled-s1-a05-n64 tflite-fp32 tflite-int8 onnx-fp32 onnx-int8

@@ -1,7 +1,10 @@
 # Shared start of every recipe (sourced, not run): strict mode, the repository root as the working
 # folder, the toolkit's commands (B), the run folder (R), a logged step, and the real-scale training
 # sources: 100k synthetic plates plus the real training half x20, validated on the held-out half;
-# done_run RUN: that training run finished (its model and final evaluation exist).
+# done_run RUN: that training run finished (its model and final evaluation exist);
+# export_all MODEL FORMAT...: deploy MODEL into $BUNDLES/<name>-<format> (tflite-fp32, tflite-int8,
+# onnx-fp32, onnx-int8), skipping finished exports; int8 calibrated on the real training half,
+# parity on the held-out half, int8 thresholds at 0 so every artefact lands in the report.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=.venv/bin
@@ -9,3 +12,17 @@ R=runs
 step() { echo "+ $(date +%T) $*"; "$@"; }
 TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
 done_run() { [ -f "$1/model.keras" ] && [ -f "$1/eval.json" ]; }
+export_all() {
+  local m=$1 f out; shift
+  local exp=(--parity-data $R/real-dev-split/val.txt) int8=(--int8 --data $R/real-dev-split/train.txt --min-agreement 0)
+  for f in "$@"; do
+    out=$BUNDLES/$(basename $m)-$f
+    [ -f $out/export_report.json ] && continue
+    case $f in
+      tflite-fp32) step $B/deploy tflite $m --out $out "${exp[@]}" ;;
+      tflite-int8) step $B/deploy tflite $m --out $out "${exp[@]}" "${int8[@]}" ;;
+      onnx-fp32) step $B/deploy onnx $m --out $out "${exp[@]}" ;;
+      onnx-int8) step $B/deploy onnx $m --out $out "${exp[@]}" "${int8[@]}" ;;
+    esac
+  done
+}
