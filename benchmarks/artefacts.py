@@ -19,7 +19,7 @@ class Artefact:
     name: str
     path: Path  # the model file
     kind: str  # keras | tflite | onnx
-    precision: str  # fp32 | fp16 | dynamic | int8
+    precision: str  # fp32 | fp16 | dynamic | int8 | int8+float (some ops kept in float)
     source: Path | None  # Keras model folder it came from
     size_bytes: int
 
@@ -73,8 +73,8 @@ def _one(folder: Path) -> Artefact | None:
     ):
         path = folder / file
         if path.exists():
-            if kind == "tflite":
-                precision = info.get("mode", "fp32")
+            if kind == "tflite":  # int8+float: --keep-float left some ops (e.g. whitening, softmax) in float
+                precision = info.get("mode", "fp32") + ("+float" if info.get("keep_float") else "")
             elif kind == "onnx":
                 precision = "int8" if info.get("int8") else "fp32"
             else:

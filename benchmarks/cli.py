@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, run
+from plates.cli_support import add_common, positive, run
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -18,7 +18,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from benchmarks.artefacts import find_artefacts
-    from benchmarks.measure import accuracy, agreement, latency, model_stats, warnings
+    from benchmarks.measure import accuracy, agreement, latency_in_turns, model_stats, timed_setting, warnings
     from benchmarks.report import write_report
     from plates.bundle import read_labels
     from plates.codec import confidence, top_labels
@@ -55,10 +55,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             if reference is None:
                 reference = probs
             row["agreement"] = agreement(a_info.spec, reference, probs)
-        if not args.accuracy_only:
+        results.append(row)
+    if not args.accuracy_only:  # every setting of every artefact, timed in turns
+        settings, rows = [], []
+        for a, row in zip(arts, results, strict=True):
+            size = read_labels(a.folder).size
             image = (
-                np.random.default_rng(0).integers(0, 256, (*a_info.size, 3), dtype=np.uint8)
-                if images is None or a_info.size != info.size
+                np.random.default_rng(0).integers(0, 256, (*size, 3), dtype=np.uint8)
+                if images is None or size != info.size
                 else images[0]
             )
             row["latency"] = []
@@ -66,8 +70,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 for batch in args.batch:
                     if a.kind == "keras" and threads != args.threads[0]:
                         continue  # TF threads are fixed per process
-                    row["latency"].append(latency(a, image, threads, batch, args.warmup, args.runs, args.min_seconds))
-        results.append(row)
+                    settings.append((a.name, *timed_setting(a, image, threads, batch)))
+                    rows.append(row)
+        for row, stats in zip(
+            rows, latency_in_turns(settings, args.warmup, args.runs, args.min_seconds, args.rounds), strict=True
+        ):
+            row["latency"].append(stats)
     result = {
         "title": args.title,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -82,6 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "warmup": args.warmup,
             "runs": args.runs,
             "min_seconds": args.min_seconds,
+            "rounds": args.rounds,
             "reference": arts[0].name,
         },
         "artefacts": results,
@@ -218,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--warmup", type=int, default=20)
         p.add_argument("--runs", type=int, default=200)
         p.add_argument("--min-seconds", type=float, default=10.0)
+        p.add_argument(
+            "--rounds",
+            type=positive,
+            default=5,
+            help="time the settings in this many turns, so drift of the machine's speed hits all alike",
+        )
         if only is None:
             p.add_argument("--accuracy-only", action="store_true")
             p.add_argument("--latency-only", action="store_true")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import resource
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks.artefacts import Artefact
-from benchmarks.timing import measure
+from benchmarks.timing import measure_in_turns
 from deploy.xnnpack import describe
 from plates import logger
 from plates.codec import top_labels
@@ -61,9 +63,14 @@ def accuracy(artefact: Artefact, samples: Samples, images: np.ndarray) -> tuple[
     return evaluate(info.spec, samples.labels, probs), probs
 
 
-def latency(
-    artefact: Artefact, image: np.ndarray, threads: int, batch: int, warmup: int, runs: int, min_seconds: float
-) -> dict[str, Any]:
+def timed_setting(
+    artefact: Artefact, image: np.ndarray, threads: int, batch: int
+) -> tuple[Callable[[], Any], dict[str, Any]]:
+    """The call to time for one setting, and what describes it.
+
+    The call runs once here, so ``rss_added_mb`` (resident memory this setting added: its
+    model, runtime buffers and first run) counts the allocations a first inference makes."""
+    before = current_rss_mb()
     images = np.repeat(image[None], batch, axis=0)
     if artefact.kind == "keras":
         fn = _keras_fn(artefact.folder, images)
@@ -74,20 +81,48 @@ def latency(
         p = Predictor(artefact.folder, threads=threads)
         fn = p.bind(images)
         runtime = "LiteRT (XNNPACK)" if p.runtime == "litert" else "ONNX Runtime (CPU EP)"
-    stats = measure(fn, warmup, runs, min_seconds, batch=batch)
-    stats.update(
-        runtime=runtime, threads=threads, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    fn()
+    after = current_rss_mb()
+    added = after - before if before is not None and after is not None else None
+    return fn, {"runtime": runtime, "threads": threads, "batch": batch, "rss_added_mb": added}
+
+
+def latency_in_turns(
+    settings: list[tuple[str, Callable[[], Any], dict[str, Any]]],
+    warmup: int,
+    runs: int,
+    min_seconds: float,
+    rounds: int,
+) -> list[dict[str, Any]]:
+    """Time every ``(name, call, description)`` setting in ``rounds`` turns (see ``benchmarks.timing``)."""
+    stats = measure_in_turns(
+        [fn for _, fn, _ in settings], warmup, runs, min_seconds, rounds, batches=[d["batch"] for *_, d in settings]
     )
-    logger.info(
-        "%s %s threads=%d batch=%d p50=%.3fms p90=%.3fms",
-        artefact.name,
-        runtime.split(" ")[0],
-        threads,
-        batch,
-        stats["p50_ms"],
-        stats["p90_ms"],
-    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for (name, _, desc), st in zip(settings, stats, strict=True):
+        st.update(desc, peak_rss_mb=peak)
+        spread = st.get("round_p50_ms") or [st["p50_ms"]]
+        logger.info(
+            "%s %s threads=%d batch=%d p50=%.3fms p90=%.3fms (turns %.3f-%.3f)",
+            name,
+            st["runtime"].split(" ")[0],
+            st["threads"],
+            st["batch"],
+            st["p50_ms"],
+            st["p90_ms"],
+            min(spread),
+            max(spread),
+        )
     return stats
+
+
+def current_rss_mb() -> float | None:
+    """Resident memory of this process now (Linux ``/proc``; None elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * resource.getpagesize() / 2**20
 
 
 def agreement(spec, reference: dict, probs: dict) -> float:
@@ -99,19 +134,23 @@ def agreement(spec, reference: dict, probs: dict) -> float:
 def warnings(results: list[dict[str, Any]]) -> list[str]:
     """int8 slower than its fp32 twin; a slimmed model not faster than its parent."""
     out = []
-    by_key: dict[tuple, dict] = {}
+    fp32 = {
+        (r["source"], r["kind"], lat["threads"], lat["batch"]): lat
+        for r in results
+        if r["precision"] == "fp32"
+        for lat in r.get("latency", [])
+    }
     for r in results:
+        if not r["precision"].startswith("int8"):
+            continue
         for lat in r.get("latency", []):
-            by_key[(r["source"], r["kind"], r["precision"], lat["threads"], lat["batch"])] = lat
-    coverage = {(r["source"], r["kind"], r["precision"]): r.get("xnnpack") for r in results}
-    for (source, kind, precision, threads, batch), lat in by_key.items():
-        if precision == "int8":
-            twin = by_key.get((source, kind, "fp32", threads, batch))
+            twin = fp32.get((r["source"], r["kind"], lat["threads"], lat["batch"]))
             if twin and lat["p50_ms"] > twin["p50_ms"]:
-                why = describe(coverage.get((source, kind, precision)) or {})
+                why = describe(r.get("xnnpack") or {})
                 out.append(
-                    f"int8 {kind} of {source} is slower than its fp32 twin at {threads} thread(s), batch {batch}: "
-                    f"{lat['p50_ms']:.3f} ms vs {twin['p50_ms']:.3f} ms (p50)" + (f"; int8 graph: {why}" if why else "")
+                    f"{r['precision']} {r['kind']} of {r['source']} is slower than its fp32 twin at {lat['threads']} "
+                    f"thread(s), batch {lat['batch']}: {lat['p50_ms']:.3f} ms vs {twin['p50_ms']:.3f} ms (p50)"
+                    + (f"; int8 graph: {why}" if why else "")
                 )
     for r in results:
         parent = r.get("slimmed_from")

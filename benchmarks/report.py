@@ -12,14 +12,20 @@ from plates.atomic import atomic_path, write_json, write_text
 
 
 def load_results(paths: list[str | os.PathLike]) -> list[dict[str, Any]]:
+    """Runs from result files: one run (the device runner's JSON) or a written report
+    (``{"runs": [...]}``, e.g. ``real_scale_v5.json``), so reports merge with each other."""
     from plates.errors import DataError
 
     out = []
     for p in paths:
         try:
-            out.append(json.loads(Path(p).read_text(encoding="utf-8")))
+            data = json.loads(Path(p).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise DataError(f"{p}: not a readable results JSON ({exc})") from None
+        runs = data.get("runs", [data]) if isinstance(data, dict) else None
+        if not isinstance(runs, list) or not all(isinstance(r, dict) and "artefacts" in r for r in runs):
+            raise DataError(f"{p}: not a benchmark result (expected 'artefacts', or 'runs' holding results)")
+        out += runs
     return out
 
 
@@ -38,7 +44,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
         accuracy = f"data: {s.get('data')} ({s.get('images')} images)" if scored else "accuracy: not measured"
         latency = (
             f"latency: warm-up {s.get('warmup')}, >= {s.get('runs')} runs and >= {s.get('min_seconds')} s per "
-            f"setting, threads {s.get('threads')}, batches {s.get('batches')}"
+            f"setting"
+            + (f" in {s['rounds']} turns" if s.get("rounds", 1) > 1 else "")
+            + f", threads {s.get('threads')}, batches {s.get('batches')}"
             if timed
             else "latency: not measured"
         )
@@ -69,20 +77,33 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 f"{_fmt(lat and lat['p50_ms'], '.3f')} | {_fmt(lat and lat['p90_ms'], '.3f')} | "
                 f"{_fmt(lat and lat['p99_ms'], '.3f')} | {_fmt(gflops, '.2f')} |"
             )
+        lines += _front_lines(artefacts)
         if timed:
             lines += ["", "Latency column: batch 1, the first thread count measured; every setting is below.", ""]
             lines += [
-                "| artefact | runtime | threads | batch | p50 ms | p90 ms | p99 ms | mean ms | std ms | img/s | runs "
-                "| peak RSS MB |",
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                "| artefact | runtime | threads | batch | p50 ms | p50 by turn ms | p90 ms | p99 ms | mean ms | std ms "
+                "| img/s | runs | RSS added MB | process peak RSS MB |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             ]
             lines += [
                 f"| {a['name']} | {lat['runtime']} | {lat['threads']} | {lat['batch']} | {lat['p50_ms']:.3f} | "
-                f"{lat['p90_ms']:.3f} | {lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | {lat['std_ms']:.3f} | "
-                f"{lat['throughput_ips']:.1f} | {lat['runs']} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
+                f"{_turns(lat)} | {lat['p90_ms']:.3f} | {lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | "
+                f"{lat['std_ms']:.3f} | {lat['throughput_ips']:.1f} | {lat['runs']} | "
+                f"{_fmt(lat.get('rss_added_mb'), '.1f')} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
                 for a in artefacts
                 for lat in a.get("latency", [])
             ]
+            lines += [
+                "",
+                "RSS added: resident memory a setting added while it was set up and run once (memory freed "
+                "meanwhile can make it negative); process peak RSS: the peak of the whole run.",
+            ]
+            if any(lat.get("round_p50_ms") for a in artefacts for lat in a.get("latency", [])):
+                lines += [
+                    "",
+                    "p50 by turn: lowest and highest median of the turns in which the settings were timed "
+                    "one after another; their spread is this machine's drift during the run.",
+                ]
         pieces = [a for a in artefacts if a.get("xnnpack")]
         if pieces:
             lines += ["", "XNNPACK coverage of the TFLite artefacts (ops outside it run on LiteRT's own kernels):", ""]
@@ -91,6 +112,31 @@ def markdown(results: list[dict[str, Any]]) -> str:
             lines += ["", "**Warnings**", ""] + [f"- {w}" for w in res["warnings"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _front_lines(artefacts: list[dict[str, Any]]) -> list[str]:
+    """The Pareto fronts in words: which artefacts nothing else beats on accuracy and latency / size."""
+    scored = [a for a in artefacts if a.get("accuracy")]
+    out = []
+    for what, cost, unit in (
+        ("p50 latency", lambda a: (_device_latency(a) or {}).get("p50_ms"), "ms"),
+        ("size", lambda a: a["size_bytes"] / 1e6, "MB"),
+    ):
+        pts = [(cost(a), a) for a in scored if cost(a) is not None]
+        if len(pts) < 2:
+            continue
+        front = pareto_front([(x, a["accuracy"]["plate_accuracy"]) for x, a in pts])
+        names = ", ".join(
+            f"{pts[i][1]['name']} ({pts[i][0]:.3g} {unit}, {pts[i][1]['accuracy']['plate_accuracy']:.1%})"
+            for i in front
+        )
+        out += ["", f"Pareto front, accuracy vs {what} (nothing else is both cheaper and as accurate): {names}"]
+    return out
+
+
+def _turns(lat: dict[str, Any]) -> str:
+    turns = lat.get("round_p50_ms")
+    return f"{min(turns):.3f}-{max(turns):.3f}" if turns else "-"
 
 
 def _device_latency(a: dict[str, Any]) -> dict[str, Any] | None:
@@ -118,19 +164,30 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
     ):
         if key == "latency" and not any(lat for _, lat in points):
             continue
-        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-        for a, lat in points:
-            x = (lat["p50_ms"] if lat else None) if key == "latency" else a["size_bytes"] / 1e6
-            if x is None:
-                continue
-            ax.scatter(x, a["accuracy"]["plate_accuracy"], s=30)
+        fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+        xy = [((lat["p50_ms"] if lat else None) if key == "latency" else a["size_bytes"] / 1e6, a) for a, lat in points]
+        xy = [(x, a) for x, a in xy if x is not None]
+        groups = sorted({(a["kind"], a["precision"]) for _, a in xy})
+        for kind, precision in groups:  # one colour per runtime and precision
+            sel = [
+                (x, a["accuracy"]["plate_accuracy"]) for x, a in xy if (a["kind"], a["precision"]) == (kind, precision)
+            ]
+            ax.scatter(*zip(*sel, strict=True), s=22, alpha=0.8, label=f"{kind} {precision}")
+        front = pareto_front([(x, a["accuracy"]["plate_accuracy"]) for x, a in xy])
+        fx, fy = zip(*[(xy[i][0], xy[i][1]["accuracy"]["plate_accuracy"]) for i in front], strict=True)
+        ax.step(fx, fy, where="post", color="black", lw=0.8, alpha=0.6, label="Pareto front")
+        refs = {r.get("settings", {}).get("reference") for r in results}
+        named = sorted(set(front) | {i for i, (_, a) in enumerate(xy) if a["name"] in refs})
+        for i in named:  # only the front and the reference are named: all names would be unreadable
+            x, a = xy[i]
             ax.annotate(
-                f"{a['name']} ({a['kind']} {a['precision']})",
+                f"{a['name']} ({a['kind']} {a['precision']})" + (" reference" if a["name"] in refs else ""),
                 (x, a["accuracy"]["plate_accuracy"]),
                 fontsize=6,
-                xytext=(3, 3),
+                xytext=(4, -8),
                 textcoords="offset points",
             )
+        ax.legend(fontsize=6, loc="lower right")
         ax.set_xscale("log")
         ax.set_xlabel(label)
         ax.set_ylabel("full-plate accuracy")
@@ -157,6 +214,18 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
         fig.savefig(tmp, format="png")
     plt.close(fig)
     return written + [("coverage", path)]
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats: cheaper (x) and at least as accurate (y),
+    or as cheap and more accurate; in order of x."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front, best = [], float("-inf")
+    for i in order:
+        if points[i][1] > best:
+            front.append(i)
+            best = points[i][1]
+    return front
 
 
 def write_report(results: list[dict[str, Any]], out: str | os.PathLike, name: str = "report") -> Path:

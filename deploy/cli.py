@@ -44,11 +44,15 @@ def _load(args):
 
 
 def cmd_tflite(args: argparse.Namespace) -> int:
-    from deploy.export import TFLiteOptions, export_tflite
+    from deploy.export import TFLiteOptions, export_tflite, float_ends
+    from plates.errors import PlateError
 
     mode = "int8" if args.int8 else "fp16" if args.fp16 else "dynamic" if args.dynamic else "fp32"
+    if args.float_ends and mode != "int8":
+        raise PlateError("--float-ends applies to --int8 exports only")
     model, info, rep, parity = _load(args)
-    options = TFLiteOptions(mode, args.input_type, args.output_type, tuple(args.keep_float), args.debug_quant)
+    keep = [*float_ends(model), *args.keep_float] if args.float_ends else args.keep_float
+    options = TFLiteOptions(mode, args.input_type, args.output_type, tuple(dict.fromkeys(keep)), args.debug_quant)
     report = export_tflite(model, info, args.out, options, rep, parity, args.min_agreement, args.model)
     _print(args.out, "model.tflite", report)
     return 0
@@ -140,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "keep tensors whose name contains NAME (or an op type like SOFTMAX) in float; the input keeps "
             "--input-type, outputs are float32; repeatable"
+        ),
+    )
+    p.add_argument(
+        "--float-ends",
+        action="store_true",
+        help=(
+            "--int8 with the input normalisation and the softmaxes in float (= --keep-float normalise "
+            "--keep-float SOFTMAX): XNNPACK takes the whole graph; uint8 input, float32 outputs"
         ),
     )
     p.add_argument("--debug-quant", action="store_true", help="write quant_debug.csv (per-layer quantisation error)")

@@ -41,6 +41,18 @@ class TFLiteOptions:
     debug_quant: bool = False
 
 
+def float_ends(model: keras.Model) -> tuple[str, ...]:
+    """``--keep-float`` names for ``--float-ends``: the input normalisation layer and the softmaxes.
+
+    In full int8, LiteRT runs the whitening's SQUARED_DIFFERENCE / RSQRT / MAXIMUM, the input
+    QUANTIZE and the int8 softmaxes on its own kernels, which cuts XNNPACK's graph into 4 pieces.
+    With these few ops in float (int8 in between), XNNPACK takes the whole graph; the input stays
+    raw uint8 pixels."""
+    from plates.layers import NORMALISERS
+
+    return (*(layer.name for layer in model.layers if isinstance(layer, tuple(NORMALISERS.values()))), "SOFTMAX")
+
+
 def _rep_dataset(images: np.ndarray):
     def gen():
         for img in images:

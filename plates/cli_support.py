@@ -18,12 +18,21 @@ def setup_logging(verbose: bool = False) -> None:
 
 def count(text: str) -> int:
     """A non-negative integer option (a number of images or steps)."""
+    return _at_least(text, 0)
+
+
+def positive(text: str) -> int:
+    """An integer option that must be at least 1 (a number of rounds)."""
+    return _at_least(text, 1)
+
+
+def _at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)
-        if value < 0:
+        if value < minimum:
             raise ValueError
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}") from None
     return value
 
 

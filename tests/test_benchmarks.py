@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks import android
 from benchmarks.report import markdown, write_report
-from benchmarks.timing import measure, summarise
+from benchmarks.timing import REWARM, measure, measure_in_turns, summarise
 
 SAMPLES = Path(__file__).resolve().parents[1] / "benchmarks" / "samples"
 
@@ -40,6 +40,53 @@ def test_measure_runs_until_the_minimum_duration():
     clock = FakeClock([0.5])
     stats = measure(clock.work, warmup=0, runs=3, min_seconds=10.0, clock=clock)
     assert stats["runs"] == 20  # 3 runs were not enough to cover 10 s
+
+
+class DriftingClock:
+    """A machine that slows down steadily: every call takes 1 ms more per 1000 calls made so far."""
+
+    def __init__(self):
+        self.t, self.calls, self.log = 0.0, 0, []
+
+    def __call__(self):
+        return self.t
+
+    def work(self, name):
+        def fn():
+            self.t += 0.001 * (1 + self.calls / 1000)
+            self.calls += 1
+            self.log.append(name)
+
+        return fn
+
+
+def test_turns_give_each_function_its_share_and_interleave():
+    clock = DriftingClock()
+    a, b = measure_in_turns(
+        [clock.work("a"), clock.work("b")], warmup=3, runs=100, min_seconds=0.0, rounds=4, clock=clock, batches=[1, 8]
+    )
+    assert a["runs"] == b["runs"] == 100 and len(a["round_p50_ms"]) == 4 and b["batch"] == 8
+    turns = [name for i, name in enumerate(clock.log) if i == 0 or clock.log[i - 1] != name]
+    assert turns == ["a", "b"] * 4  # a, b, a, b, ... not all of a first
+    assert clock.calls == 2 * (3 + 3 * REWARM + 100)  # warm-up before the first turn, a re-warm before the others
+    assert a["round_p50_ms"] == sorted(a["round_p50_ms"])  # the drift shows in the turns
+
+
+def test_turns_cancel_drift_that_one_after_another_puts_into_a_difference():
+    clock = DriftingClock()
+    first = measure(clock.work("a"), warmup=0, runs=500, min_seconds=0.0, clock=clock)
+    second = measure(clock.work("b"), warmup=0, runs=500, min_seconds=0.0, clock=clock)
+    assert second["p50_ms"] > 1.3 * first["p50_ms"]  # the same function, 'slower' only because it came second
+    clock = DriftingClock()
+    a, b = measure_in_turns(
+        [clock.work("a"), clock.work("b")], warmup=0, runs=500, min_seconds=0.0, rounds=50, clock=clock
+    )
+    assert b["p50_ms"] == pytest.approx(a["p50_ms"], rel=0.02)
+
+
+def test_turns_reject_zero_rounds():
+    with pytest.raises(ValueError, match="rounds"):
+        measure_in_turns([lambda: None], rounds=0)
 
 
 def test_summarise_batch_throughput():
@@ -126,6 +173,11 @@ def test_report_on_a_small_fixture(tmp_path):
     assert "30.00" in md  # teacher GFLOP/s = 2 * 300 MMAC / 20 ms
     assert "slower than its fp32 twin" in md
     assert "- student-int8: 3 XNNPACK piece(s); ops outside XNNPACK: HARD_SWISH x2" in md
+    assert (
+        "accuracy vs p50 latency (nothing else is both cheaper and as accurate): student-int8 (1 ms, 94.0%), teacher"
+        in md
+    )
+    assert "Pareto front, accuracy vs size" in md
     (tmp_path / "a.json").write_text(json.dumps(res))
     from benchmarks.cli import main
 
@@ -148,6 +200,23 @@ def test_report_on_a_small_fixture(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").glob("acc_*.png")) == ["acc_coverage.png", "acc_pareto_size.png"]
     assert (tmp_path / "out" / "report_coverage.png").exists()
     assert main(["report", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o2")]) == 2
+    # a written report merges again (its runs, not one run holding them), beside a single run
+    assert (
+        main(["report", str(tmp_path / "out" / "report.json"), str(tmp_path / "a.json"), "--out", str(tmp_path / "m")])
+        == 0
+    )
+    merged = json.loads((tmp_path / "m" / "report.json").read_text())["runs"]
+    assert [len(r["artefacts"]) for r in merged] == [len(res["artefacts"])] * 2
+    (tmp_path / "bad.json").write_text(json.dumps({"title": "no artefacts"}))
+    assert main(["report", str(tmp_path / "bad.json"), "--out", str(tmp_path / "o3")]) == 2
+
+
+def test_pareto_front_keeps_only_unbeaten_points():
+    from benchmarks.report import pareto_front
+
+    pts = [(10.0, 0.79), (1.0, 0.75), (0.9, 0.60), (2.0, 0.74), (1.0, 0.70), (5.0, 0.80), (0.9, 0.55)]
+    assert pareto_front(pts) == [2, 1, 5]  # 0.9 ms 60%, 1 ms 75%, 5 ms 80%; 10 ms 79% is beaten by 5 ms 80%
+    assert pareto_front([]) == []
 
 
 def test_warnings_flag_slow_int8_and_slimmed_models():
@@ -165,9 +234,12 @@ def test_warnings_flag_slow_int8_and_slimmed_models():
             "xnnpack": {"partitions": 5, "outside": {"HARD_SWISH": 4}},
         },
         {"name": "c", "source": "s", "kind": "tflite", "precision": "fp32", "latency": lat(1.5), "slimmed_from": "m"},
+        {"name": "d", "source": "m", "kind": "tflite", "precision": "int8+float", "latency": lat(1.2)},
+        {"name": "e", "source": "m", "kind": "tflite", "precision": "int8+float", "latency": lat(0.8)},
     ]
     w = warnings(rows)
     assert any("slower than its fp32 twin" in x and "HARD_SWISH x4" in x for x in w)
+    assert any(x.startswith("int8+float tflite of m is slower") and "1.200 ms" in x for x in w)
     assert any("not faster than its parent" in x for x in w)
 
 
@@ -257,6 +329,9 @@ def test_device_package_runs_without_tensorflow_and_merges(tmp_path, spec, synth
             str(root / "bundles" / "tiny-fp32"),
             "--threads",
             "1",
+            "2",
+            "--rounds",
+            "3",
             "--runs",
             "5",
             "--warmup",
@@ -273,7 +348,8 @@ def test_device_package_runs_without_tensorflow_and_merges(tmp_path, spec, synth
     )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads((tmp_path / "device.json").read_text())
-    assert result["artefacts"][0]["latency"][0]["runs"] >= 5
+    lats = result["artefacts"][0]["latency"]
+    assert [x["threads"] for x in lats] == [1, 2] and all(x["runs"] >= 5 and len(x["round_p50_ms"]) == 3 for x in lats)
     assert main(["report", str(tmp_path / "device.json"), "--out", str(tmp_path / "rep")]) == 0
     assert "tiny-fp32" in (tmp_path / "rep" / "report.md").read_text()
 
@@ -292,8 +368,13 @@ def test_accuracy_and_latency_commands_measure_only_their_half(tmp_path, spec, s
     (row,) = json.loads((out / "accuracy.json").read_text())["runs"][0]["artefacts"]
     assert "accuracy" in row and "latency" not in row
     args = ["latency", str(tmp_path / "b"), "--runs", "3", "--warmup", "1", "--min-seconds", "0", "--out", str(out)]
-    assert main(args) == 0
+    assert main([*args, "--threads", "1", "2", "--rounds", "2"]) == 0
     (row,) = json.loads((out / "latency.json").read_text())["runs"][0]["artefacts"]
-    assert "accuracy" not in row and row["latency"][0]["runs"] >= 3
+    assert "accuracy" not in row and [lat["threads"] for lat in row["latency"]] == [1, 2]
+    assert all(lat["runs"] >= 3 and len(lat["round_p50_ms"]) == 2 for lat in row["latency"])
+    assert all(lat["rss_added_mb"] is not None for lat in row["latency"])
+    assert "in 2 turns" in (out / "latency.md").read_text()
+    with pytest.raises(SystemExit):  # at least one turn
+        main([*args, "--rounds", "0"])
     with pytest.raises(SystemExit):  # accuracy needs labelled data
         main(["accuracy", str(tmp_path / "b"), "--out", str(out)])

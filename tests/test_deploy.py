@@ -63,6 +63,7 @@ def test_tflite_bundles_agree_with_keras(trained, tmp_path, mode):
     if mode == "int8":
         assert p._in["image"]["dtype"] == np.uint8  # raw pixels straight in
         assert report["tensor_types"]["input"] == "uint8"
+        assert report["xnnpack"]["partitions"] > 1 and "SOFTMAX" in report["xnnpack"]["outside"]  # cf. float ends
 
 
 @pytest.mark.parametrize("int8", [False, True])
@@ -166,19 +167,27 @@ def test_selective_quantisation_and_debug_report(trained, tmp_path):
         )
 
 
-def test_keep_float_softmax_gives_fine_confidences_on_uint8_input(trained, tmp_path):
-    """An int8 softmax outputs multiples of 1/256, so many plates tie at the top confidence;
-    kept in float it does not, and the model still takes raw uint8 pixels."""
-    run, model, info, images = trained
-    report = export_tflite(
-        model, info, tmp_path / "sm", TFLiteOptions("int8", keep_float=("SOFTMAX",)), images[:32], images, 0.0
-    )
-    assert report["tensor_types"] == {"input": "uint8", "outputs": ["float32"]}
+def test_float_ends_give_one_xnnpack_piece_and_fine_confidences_on_uint8_input(trained, tmp_path):
+    """Full int8 leaves the whitening and softmax ops outside XNNPACK and its softmax outputs
+    multiples of 1/256 (many plates tie at the top confidence). With float ends (those ops
+    kept in float, int8 in between): one XNNPACK piece, fine confidences, still raw uint8 input."""
+    from benchmarks.artefacts import find_artefacts
+    from deploy.cli import main
+    from deploy.export import float_ends
     from deploy.predictor import Predictor
 
-    probs = Predictor(tmp_path / "sm").probs(images[:16])
+    run, model, info, images = trained
+    assert float_ends(model) == ("normalise", "SOFTMAX")
+    report = export_tflite(
+        model, info, tmp_path / "ends", TFLiteOptions("int8", keep_float=float_ends(model)), images[:32], images, 0.0
+    )
+    assert report["xnnpack"] == {"partitions": 1, "outside": {}}
+    assert report["tensor_types"] == {"input": "uint8", "outputs": ["float32"]}
+    probs = Predictor(tmp_path / "ends").probs(images[:16])
     steps = np.concatenate([p.ravel() for p in probs.values()]) * 256
     assert np.abs(steps - np.round(steps)).max() > 1e-3, "softmax outputs should not sit on the int8 grid"
+    assert [a.precision for a in find_artefacts([tmp_path / "ends"])] == ["int8+float"]
+    assert main(["tflite", str(run), "--out", str(tmp_path / "fp"), "--float-ends"]) == 2  # int8 only
 
 
 def test_int8_whitening_keeps_the_contrast_of_low_contrast_plates():

@@ -41,24 +41,31 @@ def stats(seconds: np.ndarray, batch: int) -> dict:
     }
 
 
-def bench(bundle: Path, threads: int, warmup: int, runs: int, min_seconds: float) -> dict:
+def setting(bundle: Path, threads: int):
+    """The call to time for one bundle at one thread count, and its description."""
     p = Predictor(bundle, threads=threads)
     image = np.random.default_rng(0).integers(0, 256, (1, p.height, p.width, 3), dtype=np.uint8)
-    fn = p.bind(image)
-    for _ in range(warmup):
-        fn()
-    samples, start = [], time.perf_counter()
-    while len(samples) < runs or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    out = stats(np.asarray(samples), 1)
-    out.update(
-        runtime=f"{p.runtime} on device",
-        threads=threads,
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    )
-    return out
+    return p.bind(image), {"runtime": f"{p.runtime} on device", "threads": threads}
+
+
+def in_turns(fns: list, warmup: int, runs: int, min_seconds: float, rounds: int) -> list[dict]:
+    """``benchmarks.timing.measure_in_turns``, copied for the same reason as ``stats``: every
+    setting gets 1/rounds of its runs and seconds per turn, so a board that heats up and
+    throttles slows all of them alike instead of the ones timed last."""
+    samples, medians = [[] for _ in fns], [[] for _ in fns]
+    for r in range(rounds):
+        for i, fn in enumerate(fns):
+            for _ in range(warmup if r == 0 else min(warmup, 2)):
+                fn()
+            turn, start = [], time.perf_counter()
+            while len(turn) < -(-runs // rounds) or time.perf_counter() - start < min_seconds / rounds:
+                t0 = time.perf_counter()
+                fn()
+                turn.append(time.perf_counter() - t0)
+            samples[i] += turn
+            medians[i].append(float(np.percentile(turn, 50)) * 1000)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return [{**stats(np.asarray(s), 1), "round_p50_ms": medians[i], "peak_rss_mb": peak} for i, s in enumerate(samples)]
 
 
 def main() -> int:
@@ -68,29 +75,36 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--min-seconds", type=float, default=10.0)
+    ap.add_argument("--rounds", type=int, choices=range(1, 101), default=5, metavar="1-100", help="timed in turns")
     ap.add_argument("--out", default="device.json")
     args = ap.parse_args()
-    artefacts = []
+    artefacts, settings = [], []
     for b in map(Path, args.bundles):
         try:
             model = next(iter(sorted(b.glob("*.tflite")) + sorted(b.glob("*.onnx"))))
             report = json.loads((b / "export_report.json").read_text()) if (b / "export_report.json").exists() else {}
-            lat = [bench(b, t, args.warmup, args.runs, args.min_seconds) for t in args.threads]
+            found = [setting(b, t) for t in args.threads]
         except (BundleError, StopIteration) as exc:
             print(f"skip {b}: {exc or 'no model file'}", file=sys.stderr)
             continue
+        mode = report.get("mode", "int8" if report.get("int8") else "fp32")
         artefacts.append(
             {
                 "name": b.name,
                 "path": str(model),
                 "kind": model.suffix[1:],
-                "precision": report.get("mode", "int8" if report.get("int8") else "fp32"),
+                "precision": f"{mode}+float" if report.get("keep_float") else mode,
                 "source": report.get("source_model"),
                 "size_bytes": model.stat().st_size,
-                "latency": lat,
+                "latency": [],
             }
         )
-        print(f"{b.name}: " + ", ".join(f"{x['threads']}t p50 {x['p50_ms']:.2f} ms" for x in lat))
+        settings += [(artefacts[-1], fn, desc) for fn, desc in found]
+    measured = in_turns([fn for _, fn, _ in settings], args.warmup, args.runs, args.min_seconds, args.rounds)
+    for i, (artefact, _, desc) in enumerate(settings):  # no zip(strict=): Python 3.9 on 32-bit Pi OS
+        artefact["latency"].append({**measured[i], **desc})
+    for a in artefacts:
+        print(f"{a['name']}: " + ", ".join(f"{x['threads']}t p50 {x['p50_ms']:.2f} ms" for x in a["latency"]))
     result = {
         "title": f"device {platform.node()}",
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -109,6 +123,7 @@ def main() -> int:
             "warmup": args.warmup,
             "runs": args.runs,
             "min_seconds": args.min_seconds,
+            "rounds": args.rounds,
         },
         "artefacts": artefacts,
         "warnings": [],
