@@ -31,9 +31,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     info = read_labels(arts[0].folder)
     samples = read_sources(args.data, info.spec) if args.data else None
     images = load_images(samples, info.size) if samples is not None else None
-    results, reference = [], None
+    results, sizes, reference = [], [], None
     for a in arts:
         a_info = read_labels(a.folder)
+        sizes.append(a_info.size)
         row = {**a.describe(), **model_stats(a)}
         slim = (
             read_labels(a.source).extra.get("slimmed_from")
@@ -58,8 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         results.append(row)
     if not args.accuracy_only:  # every setting of every artefact, timed in turns
         settings, rows = [], []
-        for a, row in zip(arts, results, strict=True):
-            size = read_labels(a.folder).size
+        for a, row, size in zip(arts, results, sizes, strict=True):
             image = (
                 np.random.default_rng(0).integers(0, 256, (*size, 3), dtype=np.uint8)
                 if images is None or size != info.size

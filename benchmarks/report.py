@@ -114,15 +114,17 @@ def markdown(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _cost(a: dict[str, Any], key: str) -> float | None:
+    """The x of the Pareto charts and fronts: p50 latency at batch 1 (ms) or size (MB)."""
+    return (_device_latency(a) or {}).get("p50_ms") if key == "latency" else a["size_bytes"] / 1e6
+
+
 def _front_lines(artefacts: list[dict[str, Any]]) -> list[str]:
     """The Pareto fronts in words: which artefacts nothing else beats on accuracy and latency / size."""
     scored = [a for a in artefacts if a.get("accuracy")]
     out = []
-    for what, cost, unit in (
-        ("p50 latency", lambda a: (_device_latency(a) or {}).get("p50_ms"), "ms"),
-        ("size", lambda a: a["size_bytes"] / 1e6, "MB"),
-    ):
-        pts = [(cost(a), a) for a in scored if cost(a) is not None]
+    for key, what, unit in (("latency", "p50 latency", "ms"), ("size", "size", "MB")):
+        pts = [(_cost(a, key), a) for a in scored if _cost(a, key) is not None]
         if len(pts) < 2:
             continue
         front = pareto_front([(x, a["accuracy"]["plate_accuracy"]) for x, a in pts])
@@ -149,8 +151,8 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
     named after the report so two reports in one folder keep their own charts. A report
     without accuracy (latency only) has nothing to plot and gets no charts; one without
     latency (accuracy only) gets no latency chart."""
-    points = [(a, _device_latency(a)) for r in results for a in r.get("artefacts", []) if a.get("accuracy")]
-    if not points:
+    scored = [a for r in results for a in r.get("artefacts", []) if a.get("accuracy")]
+    if not scored:
         return []
     import matplotlib
 
@@ -162,11 +164,10 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
         ("latency", "p50 latency, batch 1 (ms, log)", "accuracy vs latency"),
         ("size", "model size (MB, log)", "accuracy vs size"),
     ):
-        if key == "latency" and not any(lat for _, lat in points):
+        xy = [(_cost(a, key), a) for a in scored if _cost(a, key) is not None]
+        if not xy:  # accuracy only: no latency chart
             continue
         fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
-        xy = [((lat["p50_ms"] if lat else None) if key == "latency" else a["size_bytes"] / 1e6, a) for a, lat in points]
-        xy = [(x, a) for x, a in xy if x is not None]
         groups = sorted({(a["kind"], a["precision"]) for _, a in xy})
         for kind, precision in groups:  # one colour per runtime and precision
             sel = [
@@ -199,7 +200,7 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
         plt.close(fig)
         written.append((title, path))
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for a, _ in points:
+    for a in scored:
         curve = a["accuracy"].get("coverage_curve")
         if curve:
             xs, ys = zip(*curve, strict=True)
