@@ -20,8 +20,7 @@ done_run $R/teacher-v4 || step $B/teacher train "${TRAIN[@]}" --run $R/teacher-v
 #    cheapest stride-1 variant in student_s1_latency.md (int8: 1.15 MB, 0.93 ms vs the teacher's
 #    45.8 MB, 11.1 ms in the same run). Labels only vs distilled (T=2, alpha 0.5), same data and steps.
 #    Side by side: the labels-only student, then slimming (half the MACs) and distillation.
-S=(--arch small --minimalistic --stem-stride 1 --alpha 0.5 --neck 64 --epochs 6 --input-size 32x96
-  --normalisation whiten --steps-per-epoch 800 --label-smoothing 0 --ema 0.999)
+S=("${S1_A05[@]}" --epochs 6)
 if ! done_run $R/s1-a05-n64; then
   step $B/student train "${TRAIN[@]}" --run $R/s1-a05-n64 "${S[@]}" > $R/s1-a05-n64.log 2>&1 &
 fi

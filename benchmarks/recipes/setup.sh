@@ -13,6 +13,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=.venv/bin
 R=runs
 step() { echo "+ $(date +%T) $*"; "$@"; }
+# the v4 student: stride-1 minimalistic MobileNetV3-Small, width 0.5, 64-channel neck (add --epochs)
+S1_A05=(--arch small --minimalistic --stem-stride 1 --alpha 0.5 --neck 64 --input-size 32x96 --normalisation whiten
+  --steps-per-epoch 800 --label-smoothing 0 --ema 0.999)
 TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
 done_run() { { [ -f "$1/model.keras" ] || [ -f "$1/model.h5" ]; } && [ -f "$1/eval.json" ]; }  # .h5: QAT runs
 export_all() {

@@ -4,8 +4,7 @@
 # accuracy on the held-out real half (the three int8 models are one graph, so latency is in
 # real_scale_v5.md). Needs runs/ from real_scale_v4.sh and distill_longer.sh; resumable.
 source "$(dirname "$0")/setup.sh"
-S=(--arch small --minimalistic --stem-stride 1 --alpha 0.5 --neck 64 --epochs 12 --input-size 32x96
-  --normalisation whiten --steps-per-epoch 800 --label-smoothing 0 --ema 0.999)
+S=("${S1_A05[@]}" --epochs 12)
 D=$R/distilled-s1-a05-n64-12ep
 L=$R/s1-a05-n64-12ep
 Q=$R/qat-s1-a05-n64-12ep
