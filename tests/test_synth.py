@@ -42,6 +42,8 @@ def test_every_plate_type_appears_with_valid_labels(spec):
     assert lengths[7] > 0 and lengths[8] > 0
     specials = {s[-1] for s in (sample_plate(rng).text for _ in range(3000))} & set("学警挂港澳领使")
     assert specials == set("学警挂港澳领使")
+    provinces = Counter(sample_plate(rng).text[0] for _ in range(3100))
+    assert max(provinces.values()) < 3 * min(provinces.values())  # no home province by default
 
 
 def test_generated_folder_is_a_readable_labelled_set(synth_dir, synth_samples, spec):
@@ -54,7 +56,7 @@ def test_generated_folder_is_a_readable_labelled_set(synth_dir, synth_samples, s
     assert (synth_samples.labels[:, spec.names.index("colour")] >= 0).all()
     for path in synth_samples.paths[:10]:
         w, h = load_rgb(path).size
-        assert 60 <= w <= 210 and 12 <= h <= 120
+        assert 60 <= w <= 270 and 12 <= h <= 150
 
 
 def test_plate_glyphs_one_without_foot_and_stroke_weight_varies():
@@ -68,3 +70,15 @@ def test_plate_glyphs_one_without_foot_and_stroke_weight_varies():
     assert not bottom_centre.any()  # the V stops above the baseline
     thin, base, bold = (float(glyph_mask("8", 0, w).sum()) for w in (-2, 0, 2))
     assert thin < base < bold
+
+
+def test_every_shipped_face_holds_every_character_it_is_used_for():
+    from fontTools.ttLib import TTFont
+
+    from plates.spec import ALNUM, PROVINCES, SPECIALS
+    from plates.synth.render import FONT_DIR, HANZI_FONTS, LATIN_FONTS
+
+    for faces, chars in ((HANZI_FONTS, PROVINCES + SPECIALS), (LATIN_FONTS, ALNUM)):
+        for face in faces:
+            cmap = TTFont(FONT_DIR / face).getBestCmap()
+            assert [c for c in chars if ord(c) not in cmap] == [], face

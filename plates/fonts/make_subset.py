@@ -1,37 +1,47 @@
-"""Rebuild the shipped glyph subsets from Debian's ``fonts-noto-cjk`` (OFL-1.1).
+"""Rebuild the shipped glyph subsets from freely licensed Debian font packages.
 
-    apt-get install fonts-noto-cjk && python -m plates.fonts.make_subset
+    apt-get install fonts-noto-cjk fonts-wqy-microhei fonts-droid-fallback fonts-dejavu-core
+    python -m plates.fonts.make_subset
 
-Only the characters a plate can hold are kept, so the package stays small and nothing is
-downloaded at run time."""
+The synthetic generator randomises over several typefaces so that no single font's quirks
+become what the model thinks a plate character is (plate lettering is its own typeface, which
+no free font reproduces). Only the characters a plate can hold are kept, so the package stays
+small and nothing is downloaded at run time. Licences: Noto Sans CJK (SIL OFL 1.1,
+``OFL.txt``), WenQuanYi Micro Hei and Droid Sans Fallback (Apache-2.0, ``Apache-2.0.txt``),
+DejaVu Sans (Bitstream Vera licence, ``DejaVu-LICENSE.txt``); see ``LICENSES.md``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fontTools import subset
-from fontTools.ttLib import TTCollection
+from fontTools.ttLib import TTCollection, TTFont
 
 from plates.spec import ALNUM, PROVINCES, SPECIALS
 
-SOURCES = {
-    "NotoSansSC-Bold-plates.otf": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "NotoSansSC-Regular-plates.otf": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+#: shipped file -> (Debian source file, index inside a collection or None, Latin only)
+SOURCES: dict[str, tuple[str, int | None, bool]] = {
+    "NotoSansSC-Bold-plates.otf": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2, False),
+    "NotoSansSC-Regular-plates.otf": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2, False),
+    "WenQuanYiMicroHei-plates.ttf": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0, False),
+    "DroidSansFallback-plates.ttf": ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", None, False),
+    "DejaVuSansCondensed-Bold-plates.ttf": ("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", None, True),
+    "DejaVuSans-Bold-plates.ttf": ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", None, True),
 }
-SC_INDEX = 2  # "Noto Sans CJK SC" inside the collection
 TEXT = "".join(PROVINCES + SPECIALS + ALNUM) + "IO·-"
+LATIN = "".join(ALNUM) + "IO·-"
 
 
 def main() -> None:
     here = Path(__file__).parent
-    for name, source in SOURCES.items():
-        font = TTCollection(source).fonts[SC_INDEX]
+    for name, (source, index, latin) in SOURCES.items():
+        font = TTCollection(source).fonts[index] if index is not None else TTFont(source)
         options = subset.Options()
         options.layout_features = []
         options.name_IDs = ["*"]
         options.notdef_outline = True
         subsetter = subset.Subsetter(options)
-        subsetter.populate(text=TEXT)
+        subsetter.populate(text=LATIN if latin else TEXT)
         subsetter.subset(font)
         font.save(here / name)
         print(name, (here / name).stat().st_size, "bytes")

@@ -28,9 +28,14 @@ def place(plate: np.ndarray, out_size: tuple[int, int], rng: np.random.Generator
     """Warp the plate into an ``out_size`` = (w, h) crop with a random pose and crop margin."""
     ph, pw = plate.shape[:2]
     w, h = out_size[0] * supersample, out_size[1] * supersample
-    # Crop margins as a fraction of the crop: negative cuts into the plate (tight crops).
-    left, right = rng.uniform(-0.015, 0.06, 2) * w
-    top, bottom = rng.uniform(-0.04 if ph < pw / 2.5 else -0.01, 0.16, 2) * h
+    # Crop margins as a fraction of the crop: negative cuts into the plate (tight crops), large
+    # ones leave car body around it (loose crops from a detector box that was not refined).
+    if rng.random() < 0.35:
+        left, right = rng.uniform(0.02, 0.14, 2) * w
+        top, bottom = rng.uniform(0.06, 0.3, 2) * h
+    else:
+        left, right = rng.uniform(-0.03, 0.06, 2) * w
+        top, bottom = rng.uniform(-0.06 if ph < pw / 2.5 else -0.01, 0.16, 2) * h
     rect = np.asarray([[left, top], [w - right, top], [w - right, h - bottom], [left, h - bottom]], np.float64)
     centre = rect.mean(0)
     angle = np.deg2rad(np.clip(rng.normal(0, 2.5), -8, 8))

@@ -1,8 +1,11 @@
 """Draw a clean, front-on plate at 1 px = 1 mm, following the GA 36 layouts.
 
-Plate kinds differ by size, colours and character boxes; glyphs come from the shipped
-Noto Sans SC subset, scaled to the tall, narrow character boxes real plates use (a Hanzi
-is drawn 45 mm wide and 90 mm tall, so it is condensed the way plate lettering is).
+Plate kinds differ by size, colours and character boxes; glyphs come from the shipped font
+subsets, scaled to the tall, narrow character boxes real plates use (a Hanzi is drawn 45 mm
+wide and 90 mm tall, so it is condensed the way plate lettering is). No free font is the plate
+typeface, so every plate draws its Hanzi face and its Latin face independently from several
+(domain randomisation): a model that only ever saw one face learns that face's quirks and
+reads a real plate's province as whichever synthetic glyph it happens to resemble.
 
 Where Noto differs from the plate typeface in a way a 24-px crop still shows, the glyph is
 drawn instead (``DRAWN``): the plate ``1`` has no foot (Noto's reads as ``T`` or ``7`` when
@@ -21,7 +24,16 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
-FONTS = ("NotoSansSC-Bold-plates.otf", "NotoSansSC-Regular-plates.otf")
+#: faces that hold the Hanzi (and Latin); the first is the heaviest
+HANZI_FONTS = (
+    "NotoSansSC-Bold-plates.otf",
+    "NotoSansSC-Regular-plates.otf",
+    "WenQuanYiMicroHei-plates.ttf",
+    "DroidSansFallback-plates.ttf",
+)
+#: faces for letters and digits (Droid Sans Fallback has no Latin; DejaVu has no Hanzi)
+LATIN_FONTS = (*HANZI_FONTS[:3], "DejaVuSansCondensed-Bold-plates.ttf", "DejaVuSans-Bold-plates.ttf")
+FONTS = (*HANZI_FONTS, *LATIN_FONTS[3:])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,14 +57,18 @@ STYLES: dict[str, Style] = {
 }
 
 
-def _draw_one(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int) -> None:
-    """Plate ``1``: a stem right of centre with a short flag, no foot."""
+def _draw_one(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int, flag: float = 1.0) -> None:
+    """Plate ``1``: a stem right of centre with a flag of relative length ``flag``, no foot.
+
+    Worn or low-resolution plates show the flag short or not at all (a bare bar)."""
     x = w * 0.58
     draw.line([(x, 0), (x, h)], fill=255, width=stroke)
-    draw.line([(x, stroke * 0.4), (w * 0.18, h * 0.2)], fill=255, width=int(stroke * 0.9))
+    if flag > 0:
+        end = (x - (x - w * 0.18) * flag, stroke * 0.4 + (h * 0.2 - stroke * 0.4) * flag)
+        draw.line([(x, stroke * 0.4), end], fill=255, width=int(stroke * 0.9))
 
 
-def _draw_m(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int) -> None:
+def _draw_m(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int, flag: float = 1.0) -> None:
     """Plate ``M``: vertical legs, diagonals meeting a little below mid-height."""
     half = stroke / 2
     draw.line([(half, h), (half, 0)], fill=255, width=stroke)
@@ -63,21 +79,31 @@ def _draw_m(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int) -> None:
 
 
 DRAWN = {"1": _draw_one, "M": _draw_m}
-STROKE = (0.17, 0.12)  # drawn-glyph stroke as a fraction of width, per entry of FONTS (bold, regular)
+STROKE = 0.15  # default drawn-glyph stroke as a fraction of the glyph width
 
 
-@functools.lru_cache(maxsize=4096)
-def glyph_mask(char: str, font_index: int = 0, weight: int = 0, size: int = 160) -> np.ndarray:
+@functools.lru_cache(maxsize=64)
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_DIR / name), size)
+
+
+@functools.lru_cache(maxsize=8192)
+def glyph_mask(
+    char: str, font: int | str = 0, weight: int = 0, size: int = 160, stroke: float = STROKE, flag: float = 1.0
+) -> np.ndarray:
     """Tight float mask (0..1) of ``char`` at roughly ``size`` px tall.
 
-    ``weight`` thins (< 0) or thickens (> 0) the strokes by ``2 * |weight|`` px at this size."""
+    ``font`` is a file name in ``plates/fonts`` or an index into ``FONTS``. ``weight`` thins
+    (< 0) or thickens (> 0) the strokes by ``2 * |weight|`` px at this size. ``stroke`` and
+    ``flag`` shape the drawn glyphs (``DRAWN``), which no font supplies."""
     if char in DRAWN:
         w = int(size * 0.55)
         canvas = Image.new("L", (w, size), 0)
-        DRAWN[char](ImageDraw.Draw(canvas), w, size, max(4, int(w * STROKE[font_index]) + 4 * weight))
+        DRAWN[char](ImageDraw.Draw(canvas), w, size, max(4, int(w * stroke) + 4 * weight), flag)
         weight = 0  # applied to the stroke itself; erosion would eat the thinner diagonals
     else:
-        font = ImageFont.truetype(str(FONT_DIR / FONTS[font_index]), size)
+        name = font if isinstance(font, str) else FONTS[font]
+        font = _font(name, size)
         left, top, right, bottom = font.getbbox(char)
         canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
         ImageDraw.Draw(canvas).text((2 - left, 2 - top), char, font=font, fill=255)
@@ -96,13 +122,15 @@ def _draw_glyph(
     ink: np.ndarray,
     char: str,
     box: tuple[float, float, float, float],
-    font_index: int,
+    font: str,
     condense: float,
     weight: int = 0,
+    stroke: float = STROKE,
+    flag: float = 1.0,
 ) -> None:
     """Alpha-blend ``char`` into ``canvas`` (float32 HxWx3) fitted to ``box`` = (x, y, w, h)."""
     x, y, w, h = box
-    mask = glyph_mask(char, font_index, weight)
+    mask = glyph_mask(char, font, weight, stroke=stroke, flag=flag)
     mh, mw = mask.shape
     gw = min(w, mw * h / mh * condense)
     gw_i, h_i = max(2, int(round(gw))), max(2, int(round(h)))
@@ -169,12 +197,28 @@ def render_plate(text: str, kind: str, layout: str, rng: np.random.Generator) ->
     fm = np.asarray(frame, np.float32)[..., None] / 255.0
     ink = np.asarray(style.ink, np.float32)
     canvas = canvas * (1 - fm) + np.asarray(style.frame, np.float32) * fm
-    font_index = 0 if rng.random() < 0.5 else 1
-    weight = int(rng.integers(-2, 3)) if font_index == 0 else int(rng.integers(-1, 4))
-    condense = rng.uniform(0.8, 1.1)
+    hanzi_font = HANZI_FONTS[rng.integers(len(HANZI_FONTS))]
+    latin_font = LATIN_FONTS[rng.integers(len(LATIN_FONTS))]
+    # the bold face gets thinned as often as thickened; the lighter faces mostly thickened
+    weight = int(rng.integers(-2, 3)) if latin_font == LATIN_FONTS[0] else int(rng.integers(-1, 4))
+    hanzi_weight = int(rng.integers(-1, 3)) if hanzi_font == HANZI_FONTS[0] else int(rng.integers(0, 4))
+    condense = rng.uniform(0.7, 1.15)
+    stroke = round(float(rng.uniform(0.11, 0.19)), 2)
+    flag = round(float(rng.choice([0.0, 0.5, 1.0], p=[0.15, 0.25, 0.6])), 1)
     for i, (char, box) in enumerate(zip(text, boxes, strict=False)):
         char_ink = ink
         if i == len(text) - 1 and style.last_ink is not None and not char.isascii():
             char_ink = np.asarray(style.last_ink, np.float32)
-        _draw_glyph(canvas, char_ink, char, box, font_index, condense, weight)
+        hanzi = not char.isascii()
+        _draw_glyph(
+            canvas,
+            char_ink,
+            char,
+            box,
+            hanzi_font if hanzi else latin_font,
+            condense,
+            hanzi_weight if hanzi else weight,
+            stroke,
+            flag,
+        )
     return canvas
