@@ -20,13 +20,14 @@ from fontTools.ttLib import TTCollection, TTFont
 from plates.spec import ALNUM, PROVINCES, SPECIALS
 
 #: shipped file -> (Debian source file, index inside a collection or None, Latin only)
+DEBIAN = "/usr/share/fonts"
 SOURCES: dict[str, tuple[str, int | None, bool]] = {
-    "NotoSansSC-Bold-plates.otf": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2, False),
-    "NotoSansSC-Regular-plates.otf": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2, False),
-    "WenQuanYiMicroHei-plates.ttf": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0, False),
-    "DroidSansFallback-plates.ttf": ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", None, False),
-    "DejaVuSansCondensed-Bold-plates.ttf": ("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", None, True),
-    "DejaVuSans-Bold-plates.ttf": ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", None, True),
+    "NotoSansSC-Bold-plates.otf": (f"{DEBIAN}/opentype/noto/NotoSansCJK-Bold.ttc", 2, False),
+    "NotoSansSC-Regular-plates.otf": (f"{DEBIAN}/opentype/noto/NotoSansCJK-Regular.ttc", 2, False),
+    "WenQuanYiMicroHei-plates.ttf": (f"{DEBIAN}/truetype/wqy/wqy-microhei.ttc", 0, False),
+    "DroidSansFallback-plates.ttf": (f"{DEBIAN}/truetype/droid/DroidSansFallbackFull.ttf", None, False),
+    "DejaVuSansCondensed-Bold-plates.ttf": (f"{DEBIAN}/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", None, True),
+    "DejaVuSans-Bold-plates.ttf": (f"{DEBIAN}/truetype/dejavu/DejaVuSans-Bold.ttf", None, True),
 }
 TEXT = "".join(PROVINCES + SPECIALS + ALNUM) + "IO·-"
 LATIN = "".join(ALNUM) + "IO·-"
