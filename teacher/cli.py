@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, parse_size, run
+from plates.cli_support import add_common, count, parse_size, run
 
 
 def parse_strides(text: str) -> list:
@@ -200,6 +200,33 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pseudo_label(args: argparse.Namespace) -> int:
+    from plates.modelio import load_model
+    from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label, write_pseudo_labels
+
+    config = PseudoLabelConfig(args.threshold, args.min_char_heads)
+    model, info = load_model(args.model)
+    paths = [p for folder in args.unlabelled for p in list_images(folder)]
+    result = pseudo_label(model, info, paths, config)
+    out = write_pseudo_labels(args.out, result, {"model": args.model, "unlabelled": args.unlabelled})
+    s = result.stats
+    print(
+        f"{out}: {s['kept']} of {s['images']} crops labelled ({s['fully_labelled']} on every character head), "
+        f"{s['rejected']} rejected, {s['unreadable']} unreadable; counts in {out.with_suffix('.json')}"
+    )
+    return 0
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+        if not 0.0 < value <= 1.0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teacher", description=__doc__)
     add_common(parser)
@@ -225,6 +252,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("images", nargs="+")
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser(
+        "pseudo-label",
+        help="label unlabelled crops where a model is confident (-1 elsewhere), for semi-supervised training",
+    )
+    p.add_argument("model", help="model folder that reads the crops")
+    p.add_argument("--unlabelled", action="append", required=True, metavar="DIR", help="folder of images")
+    p.add_argument("--out", required=True, help="label file to write (a training source; counts in OUT.json)")
+    p.add_argument("--threshold", type=_fraction, default=0.9, help="top probability a head needs to keep its label")
+    p.add_argument(
+        "--min-char-heads",
+        type=count,
+        default=6,
+        help="reject a crop (as a non-plate or unreadable) with fewer confident character heads; 0 = all of them",
+    )
+    p.set_defaults(func=cmd_pseudo_label)
     return parser
 
 

@@ -1,0 +1,135 @@
+"""Pseudo-labels for unlabelled crops: keep a head's label only where the model is sure.
+
+Users have far more unlabelled camera crops than labelled ones. A trained model reads them;
+each head's top class becomes a label where its probability reaches ``threshold``, and -1
+(masked: the loss ignores it) elsewhere, so an unsure province does not stop the sure digits
+from teaching. A crop with fewer than ``min_char_heads`` confident character heads is rejected
+as a whole: that is how non-plates (bumpers, road, half plates) and unreadable frames are kept
+out. The written label file is an ordinary training source, so iterating is
+``train -> pseudo-label -> train with --train pseudo.txt*N``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plates import logger
+from plates.atomic import write_json
+from plates.bundle import ModelInfo
+from plates.errors import DataError
+from plates.keras import keras
+from plates.readers import IMAGE_SUFFIXES, Samples, write_label_file
+
+
+@dataclasses.dataclass(frozen=True)
+class PseudoLabelConfig:
+    """How sure a head must be to keep its label, and when a crop is rejected whole."""
+
+    threshold: float = 0.9
+    min_char_heads: int = 6  # of the 8 character heads; 0 = every one must be confident
+    batch_size: int = 256
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+        if self.min_char_heads < 0:
+            raise ValueError(f"min_char_heads must be >= 0, got {self.min_char_heads}")
+
+
+@dataclasses.dataclass
+class PseudoLabels:
+    """The kept crops with their (partly masked) labels, and what was rejected."""
+
+    samples: Samples
+    rejected: list[str]
+    stats: dict[str, Any]
+
+
+def list_images(folder: str | os.PathLike) -> list[str]:
+    """Every image file in ``folder`` (sorted, not recursive): an unlabelled source."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder of images")
+    paths = [str(f) for f in sorted(folder.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+    if not paths:
+        raise DataError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    return paths
+
+
+def _load(paths: list[str], size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+    from tqdm import tqdm
+
+    from plates.images import load_crop
+
+    images, bad = [], []
+    for path in tqdm(paths, desc="read", unit="img", disable=len(paths) < 500):
+        try:
+            images.append(load_crop(path, size))
+        except (OSError, ValueError) as exc:
+            bad.append(f"{path}: {exc}")
+    for msg in bad:
+        logger.warning("skipped unreadable image %s", msg)
+    return np.stack(images) if images else np.zeros((0, size[1], size[0], 3), np.uint8), bad
+
+
+def pseudo_label(
+    model: keras.Model, info: ModelInfo, paths: list[str], config: PseudoLabelConfig = PseudoLabelConfig()
+) -> PseudoLabels:
+    """Label ``paths`` with ``model``: per-head labels where confident, -1 elsewhere."""
+    from teacher.training import predict_probs
+
+    spec = info.spec
+    bad_paths = set()
+    images, bad = _load(paths, (info.width, info.height))
+    if bad:
+        bad_paths = {b.split(": ", 1)[0] for b in bad}
+    readable = [p for p in paths if p not in bad_paths]
+    probs = predict_probs(model, images, config.batch_size)
+    labels = np.full((len(readable), len(spec.heads)), -1, np.int32)
+    sure = np.zeros(labels.shape, bool)
+    for j, head in enumerate(spec.heads):
+        p = np.asarray(probs[head.name])
+        sure[:, j] = p.max(-1) >= config.threshold
+        labels[:, j] = np.where(sure[:, j], p.argmax(-1), -1)
+    char = [spec.names.index(h.name) for h in spec.char_heads]
+    need = config.min_char_heads or len(char)
+    keep = sure[:, char].sum(1) >= min(need, len(char))
+    kept = Samples([p for p, k in zip(readable, keep, strict=True) if k], labels[keep])
+    rejected = [p for p, k in zip(readable, keep, strict=True) if not k]
+    first = spec.char_heads[0]
+    provinces = Counter(first.classes[v] for v in kept.labels[:, spec.names.index(first.name)] if v >= 0)
+    stats = {
+        "images": len(paths),
+        "unreadable": len(bad),
+        "kept": int(keep.sum()),
+        "rejected": len(rejected),
+        "threshold": config.threshold,
+        "min_char_heads": min(need, len(char)),
+        "fully_labelled": int((kept.labels[:, char] >= 0).all(1).sum()),
+        "head_labelled": {h.name: int((kept.labels[:, j] >= 0).sum()) for j, h in enumerate(spec.heads)},
+        "first_char_counts": dict(provinces.most_common()),  # the province head of the default spec
+    }
+    logger.info(
+        "pseudo-labelled %d of %d crops (%d rejected, %d unreadable)",
+        stats["kept"],
+        len(paths),
+        stats["rejected"],
+        len(bad),
+    )
+    return PseudoLabels(kept, rejected, stats)
+
+
+def write_pseudo_labels(out: str | os.PathLike, result: PseudoLabels, meta: dict[str, Any]) -> Path:
+    """Write the label file (paths relative to its folder) and ``<out>.json`` with the counts."""
+    out = Path(out)
+    if not len(result.samples):
+        raise DataError(f"{out}: no crop was confident enough to label; lower the threshold")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_label_file(out, result.samples, out.parent)
+    write_json(out.with_suffix(".json"), {**meta, **result.stats, "rejected_files": result.rejected})
+    return out

@@ -1,0 +1,86 @@
+"""Pseudo-labelling: confident heads keep their label, unsure ones are masked, non-plates rejected."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from plates.bundle import ModelInfo
+from plates.codec import encode
+from plates.errors import DataError
+from plates.readers import read_any
+
+
+def _crops(tmp_path, n):
+    folder = tmp_path / "unlabelled"
+    folder.mkdir()
+    for i in range(n):
+        Image.new("RGB", (60, 16), (10 * i, 40, 200)).save(folder / f"{i:03d}.png")
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def _probs(spec, truth, sure):
+    """One-hot-ish probabilities: 0.95 on the true class where ``sure``, spread out elsewhere."""
+    out = {}
+    for j, head in enumerate(spec.heads):
+        k = len(head.classes)
+        p = np.full((len(truth), k), 0.0, np.float32)
+        for i, row in enumerate(truth):
+            if sure[i, j]:
+                p[i] = 0.05 / (k - 1)
+                p[i, row[j]] = 0.95
+            else:
+                p[i] = 0.5 / (k - 1)
+                p[i, row[j]] = 0.5
+        out[head.name] = p
+    return out
+
+
+def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, spec, monkeypatch):
+    import teacher.training
+    from teacher.cli import main
+    from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label, write_pseudo_labels
+
+    folder = _crops(tmp_path, 4)
+    paths = list_images(folder)
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["000.png", "001.png", "002.png", "003.png"]
+    truth = np.stack(
+        [
+            encode(spec, t, {"colour": "blue", "layout": "single"})
+            for t in ("浙A12345", "沪B6789C", "苏E0000D", "京Q11111")
+        ]
+    )
+    sure = np.ones(truth.shape, bool)
+    sure[1, 0] = False  # unsure province only: kept, province masked
+    sure[2, :5] = False  # five unsure characters: a non-plate, rejected
+    probs = _probs(spec, truth, sure)
+    monkeypatch.setattr(teacher.training, "predict_probs", lambda model, images, batch_size=256: probs)
+    info = ModelInfo(spec, 16, 48)
+
+    result = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.9))
+    assert [p.rsplit("/", 1)[1] for p in result.samples.paths] == ["000.png", "001.png", "003.png"]
+    assert result.rejected[0].endswith("002.png")
+    assert (result.samples.labels[0] == truth[0]).all()
+    assert result.samples.labels[1, 0] == -1 and (result.samples.labels[1, 1:] == truth[1, 1:]).all()
+    assert result.stats["fully_labelled"] == 2 and result.stats["first_char_counts"] == {"浙": 1, "京": 1}
+
+    loose = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.9, min_char_heads=3))
+    assert len(loose.samples) == 4  # 002 still has 3 sure characters
+
+    out = write_pseudo_labels(tmp_path / "pl" / "pseudo.txt", result, {"model": "m"})
+    back = read_any(out, spec)  # an ordinary training source
+    assert [os.path.realpath(p) for p in back.paths] == [os.path.realpath(p) for p in result.samples.paths]
+    assert (back.labels == result.samples.labels).all()
+    assert json.loads(out.with_suffix(".json").read_text())["kept"] == 3
+
+    nothing = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.99))
+    with pytest.raises(DataError, match="lower the threshold"):
+        write_pseudo_labels(tmp_path / "none.txt", nothing, {})
+    with pytest.raises(DataError, match="not a folder"):
+        list_images(tmp_path / "missing")
+    with pytest.raises(SystemExit) as exit_:
+        main(["pseudo-label", "m", "--unlabelled", str(folder), "--out", "x.txt", "--threshold", "1.5"])
+    assert exit_.value.code == 2
