@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, run
+from plates.cli_support import add_common, fraction, positive, run
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(metavar="COMMAND")
     p = sub.add_parser("synth", help="generate synthetic labelled plate crops")
     p.add_argument("--out", required=True, help="output folder (images/, labels.txt, meta.json)")
-    p.add_argument("-n", "--count", type=int, default=10000)
+    p.add_argument("-n", "--count", type=positive, default=10000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("split", help="split a labelled set into train.txt / val.txt label files")
     p.add_argument("source", help="label file, folder of named crops, or CCPD folder")
-    p.add_argument("--fraction", type=float, default=0.5, help="held-out fraction (val.txt)")
+    p.add_argument("--fraction", type=fraction, default=0.5, help="held-out fraction (val.txt)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_split)

@@ -36,6 +36,23 @@ def _at_least(text: str, minimum: int) -> int:
     return value
 
 
+def fraction(text: str, closed_top: bool = False) -> float:
+    """A number strictly between 0 and 1 (a split fraction)."""
+    try:
+        value = float(text)
+        if not (0.0 < value < 1.0 or (closed_top and value == 1.0)):
+            raise ValueError
+    except ValueError:
+        top = "1]" if closed_top else "1)"
+        raise argparse.ArgumentTypeError(f"expected a number in (0, {top}, got {text!r}") from None
+    return value
+
+
+def probability(text: str) -> float:
+    """A number in (0, 1] (a confidence threshold)."""
+    return fraction(text, closed_top=True)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """``48x144`` -> (48, 144) as (height, width)."""
     try:

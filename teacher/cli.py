@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, count, parse_size, run
+from plates.cli_support import add_common, count, parse_size, probability, run
 
 
 def parse_strides(text: str) -> list:
@@ -217,16 +217,6 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-        if not 0.0 < value <= 1.0:
-            raise ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teacher", description=__doc__)
     add_common(parser)
@@ -259,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model folder that reads the crops")
     p.add_argument("--unlabelled", action="append", required=True, metavar="DIR", help="folder of images")
     p.add_argument("--out", required=True, help="label file to write (a training source; counts in OUT.json)")
-    p.add_argument("--threshold", type=_fraction, default=0.9, help="top probability a head needs to keep its label")
+    p.add_argument("--threshold", type=probability, default=0.9, help="top probability a head needs to keep its label")
     p.add_argument(
         "--min-char-heads",
         type=count,

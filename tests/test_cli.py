@@ -71,3 +71,19 @@ def test_negative_calibration_count_is_refused(capsys):
     with pytest.raises(SystemExit) as exc:
         compress_main(["qat", "m", "--run", "r", "--train", "t", "--calibration-images", "-1"])
     assert exc.value.code == 2 and "--calibration-images" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["split", "src", "--out", "o", "--fraction", "-0.5"], "--fraction"),
+        (["split", "src", "--out", "o", "--fraction", "1.5"], "--fraction"),
+        (["synth", "--out", "o", "-n", "0"], "-n/--count"),
+    ],
+)
+def test_out_of_range_data_options_are_refused_by_name(argv, option, capsys):
+    from plates.cli import main as plates_main
+
+    with pytest.raises(SystemExit) as exc:
+        plates_main(argv)
+    assert exc.value.code == 2 and option in capsys.readouterr().err
