@@ -130,7 +130,10 @@ def _draw_glyph(
 ) -> None:
     """Alpha-blend ``char`` into ``canvas`` (float32 HxWx3) fitted to ``box`` = (x, y, w, h)."""
     x, y, w, h = box
-    mask = glyph_mask(char, font, weight, stroke=stroke, flag=flag)
+    if char in DRAWN:
+        mask = glyph_mask(char, font, weight, stroke=stroke, flag=flag)
+    else:  # stroke and flag do not shape font glyphs: keep them out of the cache key
+        mask = glyph_mask(char, font, weight)
     mh, mw = mask.shape
     gw = min(w, mw * h / mh * condense)
     gw_i, h_i = max(2, int(round(gw))), max(2, int(round(h)))
