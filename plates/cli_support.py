@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -72,6 +73,8 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
     """Parse, dispatch to ``args.func`` and turn user-input errors into one line + exit 2."""
     COMMAND[:] = [parser.prog, *(sys.argv[1:] if argv is None else argv)]
     args = parser.parse_args(argv)
+    if getattr(args, "verbose", False):
+        os.environ["PLATE_EDGE_VERBOSE"] = "1"  # before TensorFlow is imported: keep its start-up lines
     setup_logging(getattr(args, "verbose", False))
     func: Callable | None = getattr(args, "func", None)
     if func is None:

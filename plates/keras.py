@@ -28,8 +28,34 @@ if os.environ["TF_USE_LEGACY_KERAS"] != "1":  # pragma: no cover - configuration
         "(Keras 2) because tensorflow-model-optimization does not support Keras 3."
     )
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+
+def _import_quietly():
+    """Import TensorFlow with file descriptor 2 pointed at /dev/null.
+
+    TensorFlow's C++ start-up lines (the oneDNN notice, "Could not find cuda drivers" on CPU
+    hosts, absl's "before InitializeLog" warning) are written before any log level applies, so
+    no environment variable hides them; they would open every command's output. An import error
+    still surfaces: it is raised after stderr is back. ``PLATE_EDGE_VERBOSE=1`` (set by every
+    CLI's ``--verbose``) keeps them."""
+    import importlib
+
+    if os.environ.get("PLATE_EDGE_VERBOSE") == "1":
+        return importlib.import_module("tensorflow"), importlib.import_module("tf_keras")
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no stderr descriptor (embedded interpreters)
+        return importlib.import_module("tensorflow"), importlib.import_module("tf_keras")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        return importlib.import_module("tensorflow"), importlib.import_module("tf_keras")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+tf, keras = _import_quietly()
 
 __all__ = ["keras", "tf"]  # and tfmot, on first use (below)
 

@@ -87,3 +87,18 @@ def test_out_of_range_data_options_are_refused_by_name(argv, option, capsys):
     with pytest.raises(SystemExit) as exc:
         plates_main(argv)
     assert exc.value.code == 2 and option in capsys.readouterr().err
+
+
+def test_tensorflow_start_up_lines_stay_off_the_terminal_unless_verbose():
+    import os
+    import subprocess
+    import sys
+
+    code = "import plates.keras as k; print(k.tf.__version__)"
+    env = {k: v for k, v in os.environ.items() if k != "PLATE_EDGE_VERBOSE"}
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert quiet.stdout.strip() and quiet.stderr == ""
+    loud = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**env, "PLATE_EDGE_VERBOSE": "1"}, check=True
+    )
+    assert loud.stdout == quiet.stdout  # same import; only the noise differs (none at all on some builds)
