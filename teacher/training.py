@@ -310,12 +310,26 @@ class Trainer:
         the raw training weights outside this context)."""
         return self.average.applied() if self.average is not None else contextlib.nullcontext()
 
-    def _check_resume(self, cfg: TrainConfig) -> None:
+    def _check_resume(self, cfg: TrainConfig, model_config: dict[str, Any] | None = None) -> None:
+        """Refuse to resume a run with other training or model-defining settings.
+
+        Called before anything in the folder is rewritten: a run resumed with another width would
+        otherwise fail deep in checkpoint restore, after its config.json said the new width."""
         path = self.run_dir / "config.json"
         current = dataclasses.asdict(cfg)
         if path.exists() and (self.run_dir / "checkpoints").exists():
-            old = json.loads(path.read_text()).get("train", {})
+            saved = json.loads(path.read_text())
+            old = saved.get("train", {})
             diff = [k for k in RESUME_KEYS if k in old and old[k] != current[k]]
+            for key, value in (model_config or {}).items():
+                before = saved.get(key)
+                if key not in saved or before == value:
+                    continue
+                if isinstance(before, dict) and isinstance(value, dict):
+                    keys = sorted(set(before) | set(value))
+                    diff += [f"{key}.{k}" for k in keys if before.get(k) != value.get(k)]
+                else:
+                    diff.append(key)
             if diff:
                 raise PlateError(
                     f"{self.run_dir}: holds a run with different {', '.join(diff)}; "
@@ -326,7 +340,7 @@ class Trainer:
         """config.json and manifest.json; a resumed run keeps its first manifest and logs the resume.
 
         Refuses before writing anything when the folder holds a run with another config."""
-        self._check_resume(self.config)
+        self._check_resume(self.config, extra_config)
         write_json(self.run_dir / "config.json", {"train": dataclasses.asdict(self.config), **extra_config})
         path = self.run_dir / "manifest.json"
         current = manifest(

@@ -86,6 +86,13 @@ def test_resume_continues_from_the_last_checkpoint(spec, synth_samples, tmp_path
     assert (run / "config.json").read_text() == before  # nothing overwritten
     with pytest.raises(Exception, match="different batch_size"):
         t3.fit(synth_samples)
+    model = {"model": {"backbone": "tiny", "width": 4}, "input_size": [16, 48]}
+    t2.write_run_files(model, {})
+    before = (run / "config.json").read_text()
+    wider = {"model": {"backbone": "tiny", "width": 8}, "input_size": [16, 64]}
+    with pytest.raises(Exception, match=r"different model\.width, input_size"):
+        t2.write_run_files(wider, {})  # the model flags differ: refused before anything is rewritten
+    assert (run / "config.json").read_text() == before
 
 
 def test_weight_average_matches_hand_computed_values_and_swaps_back():
