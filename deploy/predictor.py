@@ -102,9 +102,40 @@ class Predictor:
             self._input_name = self._session.get_inputs()[0].name
         else:
             raise BundleError(f"{self.model_path}: unknown model type {suffix!r}")
-        missing = [h["name"] for h in self.heads if h["name"] not in self.output_names]
+        self._check_labels()
+
+    def _output_widths(self) -> dict[str, int | None]:
+        """Classes per model output (None where the runtime does not say)."""
+        if self.runtime == "litert":
+            return {n: int(d["shape"][-1]) for n, d in self._out.items()}
+        return {o.name: o.shape[-1] if isinstance(o.shape[-1], int) else None for o in self._session.get_outputs()}
+
+    def _input_hw(self) -> tuple[int | None, int | None]:
+        shape = self._in[self._input_name]["shape"] if self.runtime == "litert" else self._session.get_inputs()[0].shape
+        return tuple(v if isinstance(v, (int, np.integer)) and v > 0 else None for v in shape[1:3])  # type: ignore[return-value]
+
+    def _check_labels(self) -> None:
+        """labels.json must describe this model: every head an output, every output a head,
+        each head's class count the output's width, the input size the model's. A cut or stale
+        labels.json would otherwise be read silently (wrong text, dropped attributes)."""
+        where = f"{self.model_path.parent}/labels.json"
+        widths = self._output_widths()
+        names = [h["name"] for h in self.heads]
+        missing = [n for n in names if n not in widths]
         if missing:
-            raise BundleError(f"{self.model_path}: model has no output(s) {missing} listed in labels.json")
+            raise BundleError(f"{where}: lists head(s) {missing} that {self.model_path.name} does not output")
+        extra = [n for n in widths if n not in names]
+        if extra:
+            raise BundleError(f"{where}: does not list model output(s) {extra} of {self.model_path.name}")
+        for head in self.heads:
+            width = widths[head["name"]]
+            if width is not None and width != len(head["classes"]):
+                raise BundleError(
+                    f"{where}: head {head['name']!r} lists {len(head['classes'])} classes, the model outputs {width}"
+                )
+        h, w = self._input_hw()
+        if (h is not None and h != self.height) or (w is not None and w != self.width):
+            raise BundleError(f"{where}: input {self.height}x{self.width}, the model takes {h}x{w}")
 
     @property
     def output_names(self) -> list[str]:

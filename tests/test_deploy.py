@@ -218,3 +218,33 @@ def test_int8_whitening_keeps_the_contrast_of_low_contrast_plates():
         interpreter.invoke()
         ratios.append(np.std(interpreter.get_tensor(o["index"])) / np.std(model(im[None]).numpy()))
     assert 0.95 < min(ratios) and max(ratios) < 1.05, [round(float(r), 3) for r in ratios]
+
+
+def test_labels_json_that_does_not_describe_the_model_is_refused(trained, tmp_path):
+    import shutil
+
+    run, model, info, images = trained
+    export_tflite(model, info, tmp_path / "b", TFLiteOptions("fp32"), None, images, None)
+    good = json.loads((tmp_path / "b" / "labels.json").read_text())
+    Predictor(tmp_path / "b")  # the exported labels.json passes
+
+    def broken(name, edit):
+        folder = tmp_path / name
+        shutil.copytree(tmp_path / "b", folder)
+        labels = json.loads(json.dumps(good))
+        edit(labels)
+        (folder / "labels.json").write_text(json.dumps(labels))
+        return folder
+
+    dropped = broken("dropped", lambda d: d["heads"].pop())  # 9 of 10 heads
+    with pytest.raises(BundleError, match=r"does not list model output\(s\) \['layout'\]"):
+        Predictor(dropped)
+    cut = broken("cut", lambda d: d["heads"][0]["classes"].pop())
+    with pytest.raises(BundleError, match="head 'char1' lists 30 classes, the model outputs 31"):
+        Predictor(cut)
+    renamed = broken("renamed", lambda d: d["heads"][1].update(name="letter"))
+    with pytest.raises(BundleError, match=r"lists head\(s\) \['letter'\]"):
+        Predictor(renamed)
+    resized = broken("resized", lambda d: d["input"].update(height=24))
+    with pytest.raises(BundleError, match="input 24x48, the model takes 16x48"):
+        Predictor(resized)
