@@ -156,6 +156,14 @@ def _tensor_names(model: bytes) -> list[str]:
     return [d["name"] for d in Interpreter(model_content=model).get_tensor_details()]
 
 
+def _refuse_other_format(out: Path, suffix: str) -> None:
+    """A bundle holds one model: exporting ONNX into a TFLite bundle (or back) would leave two,
+    and the predictor could read neither."""
+    others = sorted(p.name for p in out.glob("*") if p.suffix in (".tflite", ".onnx") and p.suffix != suffix)
+    if others:
+        raise PlateError(f"{out}: already holds {', '.join(others)}; export {suffix} models into another --out folder")
+
+
 def export_tflite(
     model: keras.Model,
     info: ModelInfo,
@@ -171,6 +179,7 @@ def export_tflite(
     from deploy.xnnpack import describe, xnnpack_coverage
 
     out = Path(out)
+    _refuse_other_format(out, ".tflite")
     out.mkdir(parents=True, exist_ok=True)
     start = time.time()
     data = convert_tflite(model, info, options, rep, out)
@@ -248,6 +257,7 @@ def export_onnx(
     from deploy.predictor import Predictor
 
     out = Path(out)
+    _refuse_other_format(out, ".onnx")
     out.mkdir(parents=True, exist_ok=True)
     if options.int8 and (rep is None or not len(rep)):
         raise PlateError("--int8 needs a calibration set: pass --data SRC (training images)")

@@ -248,3 +248,6 @@ def test_labels_json_that_does_not_describe_the_model_is_refused(trained, tmp_pa
     resized = broken("resized", lambda d: d["input"].update(height=24))
     with pytest.raises(BundleError, match="input 24x48, the model takes 16x48"):
         Predictor(resized)
+    with pytest.raises(PlateError, match=r"already holds model\.tflite"):
+        export_onnx(model, info, tmp_path / "b", OnnxOptions(), None, images, None)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(p.name for p in dropped.iterdir())
