@@ -251,3 +251,28 @@ def test_labels_json_that_does_not_describe_the_model_is_refused(trained, tmp_pa
     with pytest.raises(PlateError, match=r"already holds model\.tflite"):
         export_onnx(model, info, tmp_path / "b", OnnxOptions(), None, images, None)
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(p.name for p in dropped.iterdir())
+
+
+@pytest.mark.slow
+def test_bare_install_reads_a_tflite_bundle_without_tensorflow(trained, tmp_path, synth_samples):
+    """`pip install .` without extras is the device runtime: `deploy predict` must work from it."""
+    import venv
+
+    run, model, info, images = trained
+    export_tflite(model, info, tmp_path / "b", TFLiteOptions("int8"), images[:64], images, 0.0)
+    root = Path(__file__).resolve().parents[1]
+    env_dir = tmp_path / "bare"
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / "bin"
+    subprocess.run([str(bin_dir / "pip"), "install", "-q", str(root)], check=True, timeout=900)
+    listed = subprocess.run([str(bin_dir / "pip"), "list"], capture_output=True, text=True, check=True).stdout
+    assert "tensorflow" not in listed.lower() and "onnxruntime" not in listed.lower()
+    out = subprocess.run(
+        [str(bin_dir / "deploy"), "predict", str(tmp_path / "b"), *synth_samples.paths[:3]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert [line.split("\t")[0] for line in out.stdout.strip().splitlines()] == synth_samples.paths[:3]
