@@ -17,6 +17,18 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_permute(args: argparse.Namespace) -> int:
+    from plates.readers import read_sources
+    from plates.spec import default_spec
+    from plates.synth.permute import PermuteConfig, permute
+
+    spec = default_spec()
+    samples = read_sources(args.source, spec)
+    config = PermuteConfig(args.count, args.seed, balance_first=not args.no_balance)
+    print(permute(samples, spec, args.out, config))
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from plates.checker import check_label_file
     from plates.spec import default_spec
@@ -61,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_synth)
+    p = sub.add_parser("permute", help="recombine the character cells of real tight crops into new labelled plates")
+    p.add_argument("source", nargs="+", help="labelled real crops (label file, folder of named crops, ...)")
+    p.add_argument("--out", required=True, help="output folder (images/, labels.txt, meta.json)")
+    p.add_argument("-n", "--count", type=positive, default=5000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-balance", action="store_true", help="draw the province donor like any other")
+    p.set_defaults(func=cmd_permute)
     p = sub.add_parser("check", help="check a label file: unreadable images, unknown characters, lengths, duplicates")
     p.add_argument("label_file")
     p.add_argument("--no-images", action="store_true", help="skip opening the images")

@@ -82,3 +82,37 @@ def test_every_shipped_face_holds_every_character_it_is_used_for():
         for face in faces:
             cmap = TTFont(FONT_DIR / face).getBestCmap()
             assert [c for c in chars if ord(c) not in cmap] == [], face
+
+
+def test_permuted_plates_carry_their_donors_characters_at_each_position(tmp_path, spec):
+    from PIL import Image
+
+    from plates.readers import Samples, read_any
+    from plates.synth.permute import PermuteConfig, permute, slab_edges
+
+    w, h = 94, 24
+    edges = slab_edges(w)
+    assert edges[0][0] == 0 and edges[-1][1] == w and len(edges) == 7
+    assert all(a[1] == b[0] for a, b in zip(edges[:-1], edges[1:], strict=True))
+    texts = ["皖A11111", "皖B22222", "皖C33333", "苏D44444"]
+    paths = []
+    for k, _ in enumerate(texts):  # crop k: slab p filled with value 10 * (k + 1) + p
+        arr = np.zeros((h, w, 3), np.uint8)
+        for p, (x0, x1) in enumerate(edges):
+            arr[:, x0:x1] = 10 * (k + 1) + p
+        path = tmp_path / f"{k}.png"
+        Image.fromarray(arr).save(path)
+        paths.append(str(path))
+    labels = np.stack([encode(spec, t) for t in texts])
+    out = permute(Samples(paths, labels), spec, tmp_path / "perm", PermuteConfig(200, 1, match_brightness=False))
+    made = read_any(out, spec)
+    assert len(made) == 200
+    firsts = Counter()
+    for path, text in zip(made.paths, made.texts(spec), strict=True):
+        arr = np.asarray(Image.open(path), np.float32)
+        for p, (x0, x1) in enumerate(edges):
+            value = np.median(arr[4:-4, x0 + 1 : x1 - 1, 0])
+            donor = int(round((value - p) / 10)) - 1  # which crop this slab came from (JPEG-blurred)
+            assert text[p] == texts[donor][p], (text, p, donor)
+        firsts[text[0]] += 1
+    assert 0.3 < firsts["苏"] / 200 < 0.7  # the province donor is balanced: 1 苏 crop of 4, half the plates

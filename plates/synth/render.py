@@ -150,7 +150,7 @@ def _draw_glyph(
     region[...] = region * (1 - m) + ink * m
 
 
-def _layout(
+def layout_boxes(
     kind: str, layout: str, n: int
 ) -> tuple[tuple[int, int], list[tuple[float, float, float, float]], tuple[float, float]]:
     """Plate size (w, h) in mm, one box per character, and the separator dot position."""
@@ -175,7 +175,7 @@ def _layout(
 def render_plate(text: str, kind: str, layout: str, rng: np.random.Generator) -> np.ndarray:
     """A front-on plate as float32 (h, w, 3) RGB in 0..255."""
     style = STYLES[kind]
-    (w, h), boxes, dot = _layout(kind, layout, len(text))
+    (w, h), boxes, dot = layout_boxes(kind, layout, len(text))
     jitter = rng.normal(0, 12, 3)
     bg = np.clip(np.asarray(style.background, np.float32) + jitter, 0, 255)
     canvas = np.empty((h, w, 3), np.float32)
