@@ -201,10 +201,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_pseudo_label(args: argparse.Namespace) -> int:
+    from plates.errors import DataError
     from plates.modelio import load_model
     from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label, write_pseudo_labels
 
-    config = PseudoLabelConfig(args.threshold, args.min_char_heads)
+    try:
+        head_thresholds = tuple(parse_weights(args.head_threshold).items())
+        config = PseudoLabelConfig(args.threshold, args.min_char_heads, head_thresholds=head_thresholds)
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        raise DataError(f"--head-threshold wants HEAD=T with T in (0, 1]: {exc}") from None
     model, info = load_model(args.model)
     paths = [p for folder in args.unlabelled for p in list_images(folder)]
     result = pseudo_label(model, info, paths, config)
@@ -255,6 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=count,
         default=6,
         help="reject a crop (as a non-plate or unreadable) with fewer confident character heads; 0 = all of them",
+    )
+    p.add_argument(
+        "--head-threshold",
+        action="append",
+        default=[],
+        metavar="HEAD=T",
+        help="a stricter (or looser) threshold for one head, e.g. char1=0.99 for the province",
     )
     p.set_defaults(func=cmd_pseudo_label)
     return parser

@@ -33,10 +33,17 @@ class PseudoLabelConfig:
     threshold: float = 0.9
     min_char_heads: int = 6  # of the 8 character heads; 0 = every one must be confident
     batch_size: int = 256
+    #: (head, threshold) pairs overriding ``threshold``: the province head of a model that
+    #: has seen few real provinces is confidently wrong far more often than the digit heads
+    head_thresholds: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+        for name, value in (("threshold", self.threshold), *self.head_thresholds):
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"threshold of {name} must be in (0, 1], got {value}")
+
+    def threshold_of(self, head: str) -> float:
+        return dict(self.head_thresholds).get(head, self.threshold)
         if self.min_char_heads < 0:
             raise ValueError(f"min_char_heads must be >= 0, got {self.min_char_heads}")
 
@@ -84,6 +91,9 @@ def pseudo_label(
     from teacher.training import predict_probs
 
     spec = info.spec
+    unknown = [name for name, _ in config.head_thresholds if name not in spec.names]
+    if unknown:
+        raise DataError(f"no head(s) {unknown} in this model; heads: {', '.join(spec.names)}")
     bad_paths = set()
     images, bad = _load(paths, (info.width, info.height))
     if bad:
@@ -94,7 +104,7 @@ def pseudo_label(
     sure = np.zeros(labels.shape, bool)
     for j, head in enumerate(spec.heads):
         p = np.asarray(probs[head.name])
-        sure[:, j] = p.max(-1) >= config.threshold
+        sure[:, j] = p.max(-1) >= config.threshold_of(head.name)
         labels[:, j] = np.where(sure[:, j], p.argmax(-1), -1)
     char = [spec.names.index(h.name) for h in spec.char_heads]
     need = config.min_char_heads or len(char)
@@ -109,6 +119,7 @@ def pseudo_label(
         "kept": int(keep.sum()),
         "rejected": len(rejected),
         "threshold": config.threshold,
+        "head_thresholds": dict(config.head_thresholds),
         "min_char_heads": min(need, len(char)),
         "fully_labelled": int((kept.labels[:, char] >= 0).all(1).sum()),
         "head_labelled": {h.name: int((kept.labels[:, j] >= 0).sum()) for j, h in enumerate(spec.heads)},

@@ -76,6 +76,13 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     assert (back.labels == result.samples.labels).all()
     assert json.loads(out.with_suffix(".json").read_text())["kept"] == 3
 
+    strict = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.9, head_thresholds=(("char1", 0.99),)))
+    assert len(strict.samples) == 3 and (strict.samples.labels[:, 0] == -1).all()  # 0.95 < 0.99: province masked
+    assert (strict.samples.labels[:, 1] >= 0).all()  # the other heads keep the global threshold
+    with pytest.raises(DataError, match="no head"):
+        pseudo_label(None, info, paths, PseudoLabelConfig(head_thresholds=(("province", 0.99),)))
+    assert main(["pseudo-label", "m", "--unlabelled", str(folder), "--out", "x.txt", "--head-threshold", "c=2"]) == 2
+
     nothing = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.99))
     with pytest.raises(DataError, match="lower the threshold"):
         write_pseudo_labels(tmp_path / "none.txt", nothing, {})
