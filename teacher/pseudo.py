@@ -41,11 +41,11 @@ class PseudoLabelConfig:
         for name, value in (("threshold", self.threshold), *self.head_thresholds):
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"threshold of {name} must be in (0, 1], got {value}")
+        if self.min_char_heads < 0:
+            raise ValueError(f"min_char_heads must be >= 0, got {self.min_char_heads}")
 
     def threshold_of(self, head: str) -> float:
         return dict(self.head_thresholds).get(head, self.threshold)
-        if self.min_char_heads < 0:
-            raise ValueError(f"min_char_heads must be >= 0, got {self.min_char_heads}")
 
 
 @dataclasses.dataclass
@@ -68,7 +68,7 @@ def list_images(folder: str | os.PathLike) -> list[str]:
     return paths
 
 
-def _load(paths: list[str], size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+def _load(paths: list[str], size: tuple[int, int]) -> tuple[np.ndarray, list[tuple[str, str]]]:
     from tqdm import tqdm
 
     from plates.images import load_crop
@@ -77,10 +77,10 @@ def _load(paths: list[str], size: tuple[int, int]) -> tuple[np.ndarray, list[str
     for path in tqdm(paths, desc="read", unit="img", disable=len(paths) < 500):
         try:
             images.append(load_crop(path, size))
-        except (OSError, ValueError) as exc:
-            bad.append(f"{path}: {exc}")
-    for msg in bad:
-        logger.warning("skipped unreadable image %s", msg)
+        except (OSError, ValueError, DataError) as exc:
+            bad.append((path, str(exc)))
+    for path, why in bad:
+        logger.warning("skipped unreadable image %s: %s", path, why)
     return np.stack(images) if images else np.zeros((0, size[1], size[0], 3), np.uint8), bad
 
 
@@ -94,10 +94,8 @@ def pseudo_label(
     unknown = [name for name, _ in config.head_thresholds if name not in spec.names]
     if unknown:
         raise DataError(f"no head(s) {unknown} in this model; heads: {', '.join(spec.names)}")
-    bad_paths = set()
     images, bad = _load(paths, (info.width, info.height))
-    if bad:
-        bad_paths = {b.split(": ", 1)[0] for b in bad}
+    bad_paths = {path for path, _ in bad}
     readable = [p for p in paths if p not in bad_paths]
     probs = predict_probs(model, images, config.batch_size)
     labels = np.full((len(readable), len(spec.heads)), -1, np.int32)

@@ -19,6 +19,7 @@ def _crops(tmp_path, n):
     for i in range(n):
         Image.new("RGB", (60, 16), (10 * i, 40, 200)).save(folder / f"{i:03d}.png")
     (folder / "notes.txt").write_text("not an image")
+    (folder / "torn.png").write_bytes(b"\x89PNG but cut off")
     return folder
 
 
@@ -46,7 +47,7 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
 
     folder = _crops(tmp_path, 4)
     paths = list_images(folder)
-    assert [p.rsplit("/", 1)[1] for p in paths] == ["000.png", "001.png", "002.png", "003.png"]
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["000.png", "001.png", "002.png", "003.png", "torn.png"]
     truth = np.stack(
         [
             encode(spec, t, {"colour": "blue", "layout": "single"})
@@ -65,6 +66,7 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     assert result.rejected[0].endswith("002.png")
     assert (result.samples.labels[0] == truth[0]).all()
     assert result.samples.labels[1, 0] == -1 and (result.samples.labels[1, 1:] == truth[1, 1:]).all()
+    assert result.stats["unreadable"] == 1  # skipped and counted, the rest still labelled
     assert result.stats["fully_labelled"] == 2 and result.stats["first_char_counts"] == {"浙": 1, "京": 1}
 
     loose = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.9, min_char_heads=3))
