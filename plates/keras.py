@@ -33,24 +33,27 @@ def _import_quietly():
     """Import TensorFlow with file descriptor 2 pointed at /dev/null.
 
     TensorFlow's C++ start-up lines (the oneDNN notice, "Could not find cuda drivers" and the
-    ``cuInit`` error on CPU hosts, absl's "before InitializeLog" warning) are written before any log level applies, so
-    no environment variable hides them; they would open every command's output. An import error
-    still surfaces: it is raised after stderr is back. ``PLATE_EDGE_VERBOSE=1`` (set by every
-    CLI's ``--verbose``) keeps them."""
+    ``cuInit`` error on CPU hosts, absl's "before InitializeLog" warning) are written before any
+    log level applies, so no environment variable hides them; they would open every command's
+    output. An import error still surfaces: it is raised after stderr is back.
+    ``PLATE_EDGE_VERBOSE=1`` (set by every CLI's ``--verbose``) keeps them."""
     import importlib
 
-    if os.environ.get("PLATE_EDGE_VERBOSE") == "1":
-        return importlib.import_module("tensorflow"), importlib.import_module("tf_keras")
-    try:
-        saved = os.dup(2)
-    except OSError:  # pragma: no cover - no stderr descriptor (embedded interpreters)
-        return importlib.import_module("tensorflow"), importlib.import_module("tf_keras")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
+    def load():
         tf = importlib.import_module("tensorflow")
         tf.config.list_physical_devices()  # platform start-up: the cuInit error line on CPU-only hosts
         return tf, importlib.import_module("tf_keras")
+
+    if os.environ.get("PLATE_EDGE_VERBOSE") == "1":
+        return load()
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no stderr descriptor (embedded interpreters)
+        return load()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        return load()
     finally:
         os.dup2(saved, 2)
         os.close(saved)

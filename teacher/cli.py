@@ -20,14 +20,14 @@ def parse_strides(text: str) -> list:
     return out
 
 
-def parse_weights(items: Sequence[str]) -> dict[str, float]:
+def parse_weights(items: Sequence[str], option: str = "--head-weight") -> dict[str, float]:
     out = {}
     for item in items:
         name, _, value = item.partition("=")
         try:
             out[name] = float(value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"--head-weight wants NAME=FLOAT, got {item!r}") from None
+            raise argparse.ArgumentTypeError(f"{option} wants NAME=FLOAT, got {item!r}") from None
     return out
 
 
@@ -206,10 +206,12 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
     from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label, write_pseudo_labels
 
     try:
-        head_thresholds = tuple(parse_weights(args.head_threshold).items())
+        head_thresholds = tuple(parse_weights(args.head_threshold, "--head-threshold").items())
         config = PseudoLabelConfig(args.threshold, args.min_char_heads, head_thresholds=head_thresholds)
-    except (ValueError, argparse.ArgumentTypeError) as exc:
-        raise DataError(f"--head-threshold wants HEAD=T with T in (0, 1]: {exc}") from None
+    except argparse.ArgumentTypeError as exc:  # not NAME=FLOAT
+        raise DataError(str(exc)) from None
+    except ValueError as exc:  # a threshold outside (0, 1]
+        raise DataError(f"--head-threshold: {exc}") from None
     model, info = load_model(args.model)
     paths = [p for folder in args.unlabelled for p in list_images(folder)]
     result = pseudo_label(model, info, paths, config)

@@ -105,8 +105,8 @@ def pseudo_label(
         sure[:, j] = p.max(-1) >= config.threshold_of(head.name)
         labels[:, j] = np.where(sure[:, j], p.argmax(-1), -1)
     char = [spec.names.index(h.name) for h in spec.char_heads]
-    need = config.min_char_heads or len(char)
-    keep = sure[:, char].sum(1) >= min(need, len(char))
+    need = min(config.min_char_heads or len(char), len(char))
+    keep = sure[:, char].sum(1) >= need
     kept = Samples([p for p, k in zip(readable, keep, strict=True) if k], labels[keep])
     rejected = [p for p, k in zip(readable, keep, strict=True) if not k]
     first = spec.char_heads[0]
@@ -118,7 +118,7 @@ def pseudo_label(
         "rejected": len(rejected),
         "threshold": config.threshold,
         "head_thresholds": dict(config.head_thresholds),
-        "min_char_heads": min(need, len(char)),
+        "min_char_heads": need,
         "fully_labelled": int((kept.labels[:, char] >= 0).all(1).sum()),
         "head_labelled": {h.name: int((kept.labels[:, j] >= 0).sum()) for j, h in enumerate(spec.heads)},
         "first_char_counts": dict(provinces.most_common()),  # the province head of the default spec

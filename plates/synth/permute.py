@@ -85,6 +85,7 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
         raise DataError(f"number of plates must be positive, got {config.count}")
     chars = [spec.names.index(h.name) for h in spec.char_heads][:N_CHARS]
     images = [np.asarray(load_rgb(samples.paths[r]), np.float32) for r in rows]
+    means = [im.reshape(-1, 3).mean(0) + 1 for im in images]  # per crop, for the brightness match
     by_first: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         by_first[int(samples.labels[r, chars[0]])].append(i)
@@ -114,8 +115,7 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
                     )
                 slab = src[:, x0:x1]
                 if config.match_brightness:
-                    gain = (images[base].reshape(-1, 3).mean(0) + 1) / (src.reshape(-1, 3).mean(0) + 1)
-                    slab = slab * gain
+                    slab = slab * (means[base] / means[donor])
                 canvas[:, x0:x1] = slab
                 label[chars[pos]] = samples.labels[rows[donor], chars[pos]]
             first_counts[spec.char_heads[0].classes[label[chars[0]]]] += 1
