@@ -74,6 +74,12 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
         help="evaluate and save an exponential moving average of the weights (e.g. 0.999; 0 = off)",
     )
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument(
+        "--init",
+        default="",
+        metavar="MODEL",
+        help="start a new run from this model folder's weights (same architecture and heads); a resume ignores it",
+    )
     g.add_argument("--checkpoint-every", type=int, default=200, help="also checkpoint every N steps")
     g.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
     g.add_argument("--devices", type=int, default=0, help="logical CPU devices for --strategy mirrored on a CPU host")
@@ -105,6 +111,7 @@ def train_config(args: argparse.Namespace):
         checkpoint_every=args.checkpoint_every,
         hard_weight=getattr(args, "hard_weight", 1.0),
         ema=args.ema,
+        init=getattr(args, "init", ""),
     )
 
 

@@ -46,6 +46,12 @@ class WeightAverage(tf.Module):
             s.assign(d * s + (1.0 - d) * tf.cast(w, s.dtype))
         self.updates.assign_add(1)
 
+    def reset(self) -> None:
+        """Restart the average from the model's current weights (after loading other weights)."""
+        for s, w in zip(self.shadows, self.weights, strict=True):
+            s.assign(tf.cast(w, s.dtype))
+        self.updates.assign(0)
+
     @tf.function
     def _swap(self) -> None:
         for s, w in zip(self.shadows, self.weights, strict=True):

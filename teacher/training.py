@@ -66,6 +66,7 @@ class TrainConfig:
     eval_batch_size: int = 256
     hard_weight: float = 1.0  # weight of the label loss (distillation's alpha)
     ema: float = 0.0  # decay of a weight average that is evaluated and saved (0: off); see teacher/ema.py
+    init: str = ""  # model folder whose weights a new run starts from (same architecture and heads)
 
     def loss_kwargs(self) -> dict[str, Any]:
         if self.loss == "focal":
@@ -213,6 +214,8 @@ class Trainer:
                 int(self.epoch.numpy()),
                 int(self.optimizer.iterations.numpy()),
             )
+        elif cfg.init:
+            self._load_init(cfg.init)
         history_path = self.run_dir / "history.json"
         history = json.loads(history_path.read_text()) if history_path.exists() and manager.latest_checkpoint else []
         global_batch = cfg.batch_size
@@ -304,6 +307,23 @@ class Trainer:
             "history": history,
         }
         return summary
+
+    def _load_init(self, folder: str) -> None:
+        """Start from another run's weights (a warm start: the next round of pseudo-labelling
+        fine-tunes the previous model instead of paying for training from scratch again)."""
+        from plates.modelio import load_model
+
+        source, source_info = load_model(folder)
+        if source_info.spec.to_dict() != self.info.spec.to_dict():
+            raise PlateError(f"{folder}: --init model has other heads or classes than the model being trained")
+        theirs, ours = source.get_weights(), self.model.get_weights()
+        shapes = [w.shape for w in theirs], [w.shape for w in ours]
+        if shapes[0] != shapes[1]:
+            raise PlateError(f"{folder}: --init model has another architecture (weight shapes differ)")
+        self.model.set_weights(theirs)
+        if self.average is not None:
+            self.average.reset()
+        logger.info("initialised from %s", folder)
 
     def _averaged(self):
         """The weights to evaluate and save: the average when there is one (``self.model`` keeps

@@ -95,6 +95,23 @@ def test_resume_continues_from_the_last_checkpoint(spec, synth_samples, tmp_path
     assert (run / "config.json").read_text() == before
 
 
+def test_init_starts_a_new_run_from_another_runs_weights(spec, synth_samples, tmp_path):
+    from plates.errors import PlateError
+    from plates.modelio import load_model
+
+    _trainer(spec, tmp_path / "first").fit(synth_samples)
+    first = load_model(tmp_path / "first")[0].get_weights()
+    t = _trainer(spec, tmp_path / "second", epochs=0, ema=0.9, init=str(tmp_path / "first"))
+    t.fit(synth_samples)  # zero epochs: the saved model is the initial weights, EMA restarted from them
+    assert all(np.array_equal(a, b) for a, b in zip(first, t.model.get_weights(), strict=True))
+    with t.average.applied():
+        assert all(np.array_equal(a, b) for a, b in zip(first, t.model.get_weights(), strict=True))
+    other, info = tiny_model(spec.__class__(spec.char_heads))  # no attribute heads
+    config = TrainConfig(epochs=1, batch_size=16, steps_per_epoch=1, init=str(tmp_path / "first"))
+    with pytest.raises(PlateError, match="other heads"):
+        Trainer(lambda: other, info, config, tmp_path / "third", progress=False).fit(synth_samples)
+
+
 def test_weight_average_matches_hand_computed_values_and_swaps_back():
     from teacher.ema import WeightAverage
 

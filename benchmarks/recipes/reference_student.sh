@@ -5,24 +5,27 @@
 # selection (the best epoch) is on plates-real-val, which is never trained or calibrated on;
 # int8 is calibrated on the real-dev training half. Resumable: rerun to continue.
 #   round 1: labels only (synthetic + real-dev half x10)
-#   round 2: round 1's model pseudo-labels the unlabelled crops; retrain with them added (x4)
-# N (default 100000) synthetic plates; EPOCHS (default 12) x 800 steps per round.
+#   round 2: round 1's model pseudo-labels the unlabelled crops (the province head needs 0.99);
+#            fine-tune round 1's model with them added (x4), at half the peak learning rate
+# N (default 100000) synthetic plates; EPOCHS (default 12) x 800 steps in round 1, EPOCHS2 (6) in round 2.
 source "$(dirname "$0")/setup.sh"
 N=${N:-100000}
 EPOCHS=${EPOCHS:-12}
+EPOCHS2=${EPOCHS2:-6}
 SYN=$R/synth-v6-$((N / 1000))k
 VAL=../shared/data/plates-real-val
 DEV=../shared/data/plates-real-dev
 UNL=../shared/data/plates-real-unlabelled
 [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n $N --quiet
 [ -f $R/real-dev-split/val.txt ] || step $B/plates split $DEV --fraction 0.5 --seed 0 --out $R/real-dev-split
-S=("${S1_A05[@]}" --epochs $EPOCHS)
+S=("${S1_A05[@]}")
 SRC=(--train $SYN --train "$R/real-dev-split/train.txt*10" --val $VAL --batch-size 64 --quiet)
 R1=$R/ref-student-r1
 R2=$R/ref-student-r2
-done_run $R1 || step $B/student train "${SRC[@]}" --run $R1 "${S[@]}"
-[ -f $R/pseudo-r1.txt ] || step $B/teacher pseudo-label $R1 --unlabelled $UNL --out $R/pseudo-r1.txt --threshold 0.9
-done_run $R2 || step $B/student train "${SRC[@]}" --train "$R/pseudo-r1.txt*4" --run $R2 "${S[@]}"
+done_run $R1 || step $B/student train "${SRC[@]}" --run $R1 "${S[@]}" --epochs $EPOCHS
+[ -f $R/pseudo-r1.txt ] || step $B/teacher pseudo-label $R1 --unlabelled $UNL --out $R/pseudo-r1.txt --threshold 0.9 --head-threshold char1=0.99
+done_run $R2 || step $B/student train "${SRC[@]}" --train "$R/pseudo-r1.txt*4" --run $R2 "${S[@]}" \
+  --init $R1 --epochs $EPOCHS2 --lr 1.5e-3 --warmup-epochs 0.25
 BUNDLES=$R/ref-bundles
 export_all $R1 tflite-int8
 export_all $R2 tflite-fp32 tflite-int8
