@@ -199,7 +199,33 @@ def cmd_device_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_card(args: argparse.Namespace) -> int:
+    """Write (or --check) the model card of a shipped model folder."""
+    from benchmarks.card import CardError, CardInputs, check_card, write_card
+
+    if args.check:
+        problems = check_card(args.folder)
+        for p in problems:
+            print(f"{args.folder}: {p}")
+        return 1 if problems else 0
+    results = {}
+    for item in args.results:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise CardError(f"--results {item!r}: expected SET=RESULT.json")
+        results[name] = path
+    if not results:
+        raise CardError("give at least one --results SET=RESULT.json (a 'benchmarks run' output)")
+    inputs = CardInputs(args.title, args.trained_on, args.recipe, args.notes)
+    print(f"wrote {write_card(args.folder, results, inputs, args.samples)} (+ card.json)")
+    return 0
+
+
 def cmd_pipeline(args: argparse.Namespace) -> int:
+    if args.scale == "shipped":
+        from benchmarks.shipped import run_shipped
+
+        return run_shipped(args.out, real=args.real, real_val=args.real_val, progress=not args.quiet)
     from benchmarks.pipeline import run_pipeline
 
     return run_pipeline(args.out, args.scale, args.real, not args.quiet)
@@ -269,10 +295,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bundles", nargs="+")
     p.add_argument("--out", default="plates-bench.tar.gz")
     p.set_defaults(func=cmd_device_package)
-    p = sub.add_parser("pipeline", help="the whole flow on synthetic data, then the report (README main job)")
-    p.add_argument("--scale", choices=("tiny", "small", "real"), default="small")
+    p = sub.add_parser("card", help="model card (MODEL.md + card.json) of a shipped folder from benchmark results")
+    p.add_argument("folder", help="shipped model folder (bundles and/or a Keras folder below it)")
+    p.add_argument("--results", action="append", default=[], metavar="SET=JSON", help="'benchmarks run' output per set")
+    p.add_argument("--title", default="")
+    p.add_argument("--trained-on", default="", help="the training data, in words")
+    p.add_argument("--recipe", default="", help="the command that reproduces the model")
+    p.add_argument("--notes", default="")
+    p.add_argument("--samples", help="folder of sample crops named by plate text, read by every bundle")
+    p.add_argument("--check", action="store_true", help="only check the files against the card's sha256")
+    p.set_defaults(func=cmd_card)
+
+    p = sub.add_parser(
+        "pipeline", help="README main job: compress the shipped model and benchmark it; --scale: train from scratch"
+    )
+    p.add_argument(
+        "--scale",
+        choices=("shipped", "tiny", "small", "real"),
+        default="shipped",
+        help="shipped: slim the shipped model, export, benchmark against the shipped bundles (minutes); "
+        "tiny / small / real: the whole chain from synthetic data (seconds / minutes / hours, resumable)",
+    )
     p.add_argument("--out", default="runs/pipeline")
-    p.add_argument("--real", default=None, help="real labelled set to evaluate on (default: shared dev set if present)")
+    p.add_argument(
+        "--real", default=None, help="real labelled set (default: shared plates-real-dev if present; 'none': synthetic)"
+    )
+    p.add_argument(
+        "--real-val", default=None, help="second real set, accuracy only (default: shared plates-real-val if present)"
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_pipeline)
     return parser

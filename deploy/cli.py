@@ -86,21 +86,32 @@ def _print(out: str, name: str, report: dict) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """Read every image; one that cannot be read gets its error line and the rest still run."""
     from deploy.predictor import BundleError, Predictor
+    from deploy.shipped import split_bundle
     from plates.errors import ModelError
 
     try:
-        p = Predictor(args.bundle, threads=args.threads)
-        for path in args.images:
-            r = p.read(p.load(path))[0]
-            if args.json:
-                print(json.dumps({"image": path, **r}, ensure_ascii=False))
-            else:
-                attrs = " ".join(f"{k}={v}" for k, v in r["attributes"].items())
-                print(f"{path}\t{r['text']}\t{r['confidence']:.4f}\t{attrs}")
+        bundle, images = split_bundle(args.inputs, args.bundle)
+        p = Predictor(bundle, threads=args.threads)
     except BundleError as exc:
         raise ModelError(str(exc)) from None
-    return 0
+    failed = 0
+    for path in images:
+        try:
+            r = p.read(p.load(path))[0]
+        except BundleError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({"image": path, **r}, ensure_ascii=False))
+        else:
+            attrs = " ".join(f"{k}={v}" for k, v in r["attributes"].items())
+            print(f"{path}\t{r['text']}\t{r['confidence']:.4f}\t{attrs}")
+    if failed:
+        print(f"error: {failed} of {len(images)} images could not be read", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_triton(args: argparse.Namespace) -> int:
@@ -162,9 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--int8", action="store_true", help="static QDQ quantisation (onnxruntime.quantization)")
     p.add_argument("--optimize", action="store_true", help="store onnxruntime's optimised graph")
     p.set_defaults(func=cmd_onnx)
-    p = sub.add_parser("predict", help="read plates with a bundle (no TensorFlow needed)")
-    p.add_argument("bundle")
-    p.add_argument("images", nargs="+")
+    p = sub.add_parser("predict", help="read plates with a bundle (no TensorFlow needed); default: the shipped student")
+    p.add_argument("inputs", nargs="+", metavar="[BUNDLE] IMAGE", help="a bundle folder (optional), then images")
+    p.add_argument("--bundle", help="bundle folder or model file (default: the first input if it is one, else shipped)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)

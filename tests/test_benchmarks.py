@@ -378,3 +378,34 @@ def test_accuracy_and_latency_commands_measure_only_their_half(tmp_path, spec, s
         main([*args, "--rounds", "0"])
     with pytest.raises(SystemExit):  # accuracy needs labelled data
         main(["accuracy", str(tmp_path / "b"), "--out", str(out)])
+
+
+def test_main_job_slims_the_shipped_model_and_reports_its_speed_up(tmp_path, spec, synth_samples, capsys):
+    from benchmarks.shipped import run_shipped
+    from deploy.export import TFLiteOptions, export_tflite
+    from plates.modelio import save_model
+    from plates.pipeline import load_images
+    from tests.conftest import tiny_model
+
+    model, info = tiny_model(spec, width=32, neck=32)  # room to halve at 8-channel rounding
+    models = tmp_path / "models"
+    save_model(models / "student" / "keras", model, info)
+    images = load_images(synth_samples.subset(range(32)), info.size)
+    export_tflite(model, info, models / "student" / "tflite-int8", TFLiteOptions("int8"), images, images, 0.0)
+    quick = {"synth": 96, "epochs": 1, "steps": 2, "batch": 16, "min_agreement": "0"}
+    latency = ("--runs", "10", "--warmup", "2", "--min-seconds", "0.1", "--rounds", "1")
+    out = tmp_path / "out"
+    assert run_shipped(str(out), models, "none", "none", False, latency=latency, **quick) == 0
+    runs = json.loads((out / "report" / "report.json").read_text())["runs"]
+    rows = {Path(a["path"]).parent.relative_to(tmp_path).as_posix(): a for a in runs[0]["artefacts"]}
+    assert set(rows) == {
+        "models/student/keras",
+        "models/student/tflite-int8",
+        "out/slimmed",
+        "out/bundles/slimmed-tflite-int8",
+        "out/bundles/slimmed-onnx-fp32",
+    }
+    assert rows["out/slimmed"]["macs"] <= 0.5 * rows["models/student/keras"]["macs"]
+    assert all(a["latency"] and "accuracy" in a for a in rows.values())
+    printed = capsys.readouterr().out
+    assert "faster than" in printed and "report/report.md" in printed

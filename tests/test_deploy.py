@@ -129,6 +129,30 @@ def test_predictor_runs_without_tensorflow_and_cli_predicts(trained, tmp_path, s
     assert path == synth_samples.paths[0] and 7 <= len(text) <= 8 and 0 < float(conf) <= 1
 
 
+def test_cli_predict_reads_past_a_bad_image_and_takes_the_bundle_first_or_by_option(
+    trained, tmp_path, synth_samples, capsys, monkeypatch
+):
+    import deploy.shipped
+    from deploy.cli import main as deploy_main
+
+    run, model, info, images = trained
+    export_tflite(model, info, tmp_path / "b", TFLiteOptions("fp32"), None, images, None)
+    bad = tmp_path / "torn.jpg"
+    bad.write_bytes(b"\xff\xd8 not a jpeg")
+    good = synth_samples.paths[:2]
+    assert deploy_main(["predict", str(tmp_path / "b"), good[0], str(bad), good[1]]) == 1
+    out, err = capsys.readouterr()
+    assert [line.split("\t")[0] for line in out.strip().splitlines()] == good  # the image after the bad one ran
+    assert f"{bad}: not a readable image" in err and "1 of 3 images could not be read" in err
+    assert deploy_main(["predict", "--bundle", str(tmp_path / "b"), good[0]]) == 0
+    monkeypatch.setattr(deploy.shipped, "DEFAULT_BUNDLE", tmp_path / "b")
+    assert deploy_main(["predict", good[0]]) == 0  # no bundle given: the shipped default
+    assert capsys.readouterr().out.count("\t") == 6
+    monkeypatch.setattr(deploy.shipped, "DEFAULT_BUNDLE", tmp_path / "absent")
+    assert deploy_main(["predict", good[0]]) == 2
+    assert "no bundle given and no shipped model" in capsys.readouterr().err
+
+
 def test_triton_repository(trained, tmp_path):
     from deploy.triton import write_triton_repo
 
