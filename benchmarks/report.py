@@ -13,7 +13,7 @@ from plates.atomic import atomic_path, write_json, write_text
 
 def load_results(paths: list[str | os.PathLike]) -> list[dict[str, Any]]:
     """Runs from result files: one run (the device runner's JSON) or a written report
-    (``{"runs": [...]}``, e.g. ``real_scale_v5.json``), so reports merge with each other."""
+    (``{"runs": [...]}``, e.g. ``real_scale.json``), so reports merge with each other."""
     from plates.errors import DataError
 
     out = []

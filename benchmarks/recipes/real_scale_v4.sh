@@ -9,7 +9,7 @@
 # Measured on an AVX2-only 2-core EPYC, 2026-12-01/02, over three sessions (the training times
 # shared the cores): teacher 160 min; labels-only student 44 min; slimming (sparsity epoch 32 min,
 # fine-tuning 36 min) beside distillation (68 min); QAT 3 min; exports 9 min; the benchmark run
-# 10 min, alone on the machine. Results: real_scale_v4.md, teacher_v4_run.md, students_v4_run.md.
+# 10 min, alone on the machine. Results: real_scale.md, teacher_ema_run.md, students_6ep_run.md.
 source "$(dirname "$0")/setup.sh"
 
 # 1. teacher: as v3 plus the weight average
@@ -62,11 +62,11 @@ export_all $R/v4-student-small-ema tflite-int8
 #    the int8 export of mixing_ablation.md's plain-weights Small, so the report has that row too.)
 step $B/benchmarks run $R/teacher-v4 $R/teacher-v4-slim $R/s1-a05-n64 $R/distilled-s1-a05-n64 $R/qat-s1-a05-n64 \
   $R/cap-small-stem1 $R/cap-large $R/v4-student-small-ema $R/v4-bundles $R/qat-s1-a05-n64/int8 \
-  --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 --min-seconds 10 --title "real scale v4, 2-core AVX2 host" --name real_scale_v4 --out benchmarks/results
+  --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 --min-seconds 10 --title "real scale v4, 2-core AVX2 host" --name real_scale --out benchmarks/results
 
 # 6. training records
-step $B/benchmarks record $R/teacher-v4 $R/teacher-v4-slim --out benchmarks/results/teacher_v4_run \
+step $B/benchmarks record $R/teacher-v4 $R/teacher-v4-slim --out benchmarks/results/teacher_ema_run \
   --title "teacher v4 (ResNet-18 w64, 32x96, --ema 0.999) and its slimmed copy (--flops 0.5)"
-step $B/benchmarks record $R/s1-a05-n64 $R/distilled-s1-a05-n64 $R/qat-s1-a05-n64 --out benchmarks/results/students_v4_run \
+step $B/benchmarks record $R/s1-a05-n64 $R/distilled-s1-a05-n64 $R/qat-s1-a05-n64 --out benchmarks/results/students_6ep_run \
   --title "stride-1 minimalistic MobileNetV3-Small (width 0.5, neck 64), same data, 6 x 800 steps, --ema 0.999: labels only vs distilled \
 (T=2, alpha 0.5) vs distilled + QAT"

@@ -11,4 +11,4 @@ export_all $D onnx-fp32 onnx-int8
 step $B/benchmarks run $R/teacher-v4 $R/teacher-v4-slim $R/s1-a05-n64 $R/distilled-s1-a05-n64 $D $R/qat-s1-a05-n64 \
   $R/cap-small-stem1 $R/cap-large $R/v4-student-small-ema $BUNDLES $R/qat-s1-a05-n64/int8 \
   --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 --min-seconds 10 --rounds 5 \
-  --title "real scale v5, 2-core AVX2 host" --name real_scale_v5 --out benchmarks/results
+  --title "real scale v5, 2-core AVX2 host" --name real_scale --out benchmarks/results

@@ -2,7 +2,7 @@
 # #4's comparison at the length that met the goals: the width-0.5, neck-64 stride-1 Small with
 # 12 x 800 steps, labels only vs distilled (distill_longer.sh) vs distilled + QAT, same data; int8
 # accuracy on the held-out real half (the three int8 models are one graph, so latency is in
-# real_scale_v5.md). Needs runs/ from real_scale_v4.sh and distill_longer.sh; resumable.
+# real_scale.md). Needs runs/ from real_scale_v4.sh and distill_longer.sh; resumable.
 source "$(dirname "$0")/setup.sh"
 S=("${S1_A05[@]}" --epochs 12)
 D=$R/distilled-s1-a05-n64-12ep
