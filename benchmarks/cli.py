@@ -264,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--latency-only", action="store_true")
         p.add_argument("--title", default="host")
         p.add_argument("--name", default=name if only else "report")
-        p.add_argument("--out", default="benchmarks/results")
+        p.add_argument(
+            "--out", default="runs/benchmarks", help="report folder (benchmarks/results/ is for reports kept in git)"
+        )
         p.set_defaults(func=cmd_run, accuracy_only=only == "accuracy", latency_only=only == "latency")
     p = sub.add_parser("report", help="merge result JSON files (host, device) into one report")
     p.add_argument("results", nargs="+")

@@ -279,8 +279,8 @@ def add_slim_parsers(sub, add_train_options) -> None:
             action.default = 1e-4
             action.help = (
                 "L1 strength on BN gamma during the sparsity epochs: a loss term (default; 1e-4..1e-3), or with "
-                "--gamma-l1-prox a shrink of lr x this per step (total: this x the summed lr; measured on the "
-                "teacher, 1.5 for one epoch at --sparsity-lr 2e-3 zeroed nearly every gamma)"
+                "--gamma-l1-prox a shrink of lr x this per step (total: this x the summed lr; far smaller "
+                "values than the loss term, see docs/experiments/003)"
             )
     p.set_defaults(func=cmd_slim)
     p = sub.add_parser("sensitivity", help="per channel group: accuracy after removing a fraction (no fine-tune)")

@@ -13,10 +13,9 @@ class PerImageWhitening(keras.layers.Layer):
 
     Written with plain reductions so TFLite (incl. int8) and ONNX convert it directly. Each mean
     is taken one axis at a time (channels, then width, then height): the same number in float,
-    but TFLite's int8 MEAN over a whole 32x96x3 image in one op is biased: the variance came out
-    ~1000 too high, so low-contrast plates lost up to 78% of their contrast (std of the int8
-    output / float output 0.88 on average, 0.22 at worst, over 100 real crops). Per axis, it is
-    1.00 (0.99-1.01)."""
+    but TFLite's int8 MEAN over a whole 32x96x3 image in one op is biased (its variance comes out
+    far too high), which flattens low-contrast plates; reduced one axis at a time the int8
+    output keeps the float contrast (docs/experiments/006)."""
 
     def call(self, x: tf.Tensor) -> tf.Tensor:
         x = tf.cast(x, tf.float32)

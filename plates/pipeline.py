@@ -103,8 +103,8 @@ def make_dataset(
     For training, the samples are first put in one seeded random order: sources arrive
     concatenated (100k synthetic, then the real crops), and a shuffle buffer smaller than the
     set only mixes locally, which fed the real crops in one burst at the end of every pass;
-    validation accuracy then rose and fell with the distance from that burst (measured: down
-    8 points 1500 synthetic-only steps after it)."""
+    validation accuracy then rose and fell with the distance from that burst
+    (docs/experiments/005)."""
     if training:
         samples = samples.subset(np.random.default_rng(seed).permutation(len(samples)))
     labels = tf.data.Dataset.from_tensor_slices(samples.labels.astype(np.int32))

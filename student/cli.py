@@ -14,7 +14,7 @@ STEM_STRIDES = {"1": 1, "2": 2, "2x1": (2, 1)}
 
 
 def parse_stem_stride(text: str) -> int | tuple[int, int]:
-    """``1``, ``2`` or ``2x1`` (halve the height only; measured below stride 1: student_stem_2x1.md)."""
+    """``1``, ``2`` or ``2x1`` (halve the height only)."""
     try:
         return STEM_STRIDES[text.lower()]
     except KeyError:
@@ -33,7 +33,7 @@ def add_student_options(p: argparse.ArgumentParser) -> None:
         "--stem-stride",
         type=parse_stem_stride,
         default=2,
-        help="1 keeps twice the resolution (4x the MACs; 79.2%% vs 65.2%% on real plates, student_capacity.md); "
+        help="1 keeps twice the resolution (4x the MACs; see docs/experiments/007); "
         "2x1 (height x width) keeps only the horizontal resolution (2x the MACs)",
     )
     g.add_argument("--neck", type=int, default=128)

@@ -1,10 +1,7 @@
 """An exponential moving average of a model's weights (as timm's ``ModelEmaV2``).
 
 Why: an average of the weights over the last ~1/(1 - decay) steps is a smoother, usually
-better model at the cost of one extra copy of the weights. Measured on the real-scale
-labels-only student (12 x 800 steps, ``benchmarks/results/mixing_ablation.md``): 65.2% vs 62.0%
-full-plate accuracy at the last epoch, one seed each. (The 3-6 point epoch-to-epoch swings that
-first motivated it were the data order, fixed in ``plates.pipeline.make_dataset``.)
+better model at the cost of one extra copy of the weights (docs/experiments/005).
 
 Every float weight is averaged, BatchNorm moving statistics included, so the averaged model is
 self-consistent.

@@ -70,10 +70,10 @@ def penalty(model: keras.Model, decay: Decay) -> tf.Tensor:
 def shrink_gammas(model: keras.Model, decay: Decay, lr: tf.Tensor) -> None:
     """Proximal L1 step: gamma <- sign(gamma) * max(|gamma| - lr * gamma_l1, 0).
 
-    Why: as a loss term under RAdam the L1 gradient is rescaled with the task gradient and,
-    measured on the teacher, an epoch at 1e-3 left every gamma near 0.8-1.0; soft-thresholding
-    reaches exact zeros, which is what the pruning threshold and the equivalence check want.
-    The strength needs tuning: see ``benchmarks/results/slim_prox_attempt.md``."""
+    Why: as a loss term under RAdam the L1 gradient is rescaled with the task gradient, so the
+    gammas barely move towards zero; soft-thresholding reaches exact zeros, which is what the
+    pruning threshold and the equivalence check want. The strength needs tuning
+    (docs/experiments/003)."""
     step = tf.cast(lr, tf.float32) * decay.gamma_l1
     for g in gammas(model, decay.exclude):
         g.assign(tf.sign(g) * tf.maximum(tf.abs(g) - step, 0.0))
