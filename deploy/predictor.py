@@ -205,12 +205,27 @@ class Predictor:
         return out
 
     def load(self, path: str | os.PathLike) -> np.ndarray:
-        """An image file resized to the model input (bilinear), as uint8 RGB."""
+        """An image file resized to the model input (bilinear), as uint8 RGB, read as training
+        reads it (``plates.images.to_rgb``)."""
         try:
             with Image.open(path) as im:
-                return np.asarray(im.convert("RGB").resize((self.width, self.height), Image.Resampling.BILINEAR))
-        except (OSError, SyntaxError) as exc:
+                im.load()
+                return np.asarray(to_rgb(im).resize((self.width, self.height), Image.Resampling.BILINEAR))
+        except (OSError, SyntaxError, ValueError) as exc:
             raise BundleError(f"{path}: not a readable image ({exc})") from None
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """A copy of ``plates.images.to_rgb`` (this file runs alone on a device; a test keeps the two
+    identical): 16-bit and wider grayscale scaled to 8 bits, alpha dropped."""
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        if im.mode.startswith("I;16"):
+            a = a / 257.0
+        elif a.max() > 255:
+            a = a * (255.0 / max(65535.0, float(a.max())) if a.max() > 65535 else 1 / 257.0)
+        im = Image.fromarray(np.round(np.clip(a, 0, 255)).astype(np.uint8), "L")
+    return im if im.mode == "RGB" else im.convert("RGB")
 
 
 def main(argv: list[str] | None = None) -> int:

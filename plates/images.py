@@ -11,16 +11,34 @@ from PIL import Image, UnidentifiedImageError
 
 from plates.errors import DataError
 
+WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode, the one conversion every reader uses.
+
+    Pillow's own ``convert("RGB")`` clips 16-bit and 32-bit grayscale to white; those are
+    scaled to 8 bits instead (16-bit modes by 1/257, wider ones by their maximum). An alpha
+    channel is dropped, as TensorFlow's decoder does: a crop is read as its colours."""
+    if im.mode in WIDE_MODES:
+        a = np.asarray(im, dtype=np.float64)
+        if im.mode.startswith("I;16"):
+            a = a / 257.0
+        elif a.max() > 255:
+            a = a * (255.0 / max(65535.0, float(a.max())) if a.max() > 65535 else 1 / 257.0)
+        im = Image.fromarray(np.round(np.clip(a, 0, 255)).astype(np.uint8), "L")
+    return im if im.mode == "RGB" else im.convert("RGB")
+
 
 def load_rgb(path: str | os.PathLike) -> Image.Image:
     """Open an image as RGB, with an error that names the file."""
     try:
         with Image.open(path) as im:
             im.load()
-            return im.convert("RGB")
+            return to_rgb(im)
     except FileNotFoundError:
         raise DataError(f"{path}: image not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"{path}: not a readable image ({exc})") from None
 
 

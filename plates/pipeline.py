@@ -1,4 +1,4 @@
-"""tf.data input pipeline: read, decode, resize, (cache), augment, batch, prefetch.
+"""tf.data input pipeline: decode once (uint8, in memory), shuffle, augment, batch, prefetch.
 
 Yields ``(images, labels)``: float32 raw pixels 0..255 at the model input size, and an
 int32 (batch, heads) label matrix in spec order (-1 = unknown). Whitening is not done
@@ -7,6 +7,7 @@ here: it is inside the model, so exported models take raw pixels."""
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 
@@ -15,7 +16,6 @@ from plates.keras import tf
 from plates.readers import Samples
 
 AUTOTUNE = tf.data.AUTOTUNE
-SHUFFLE_BUFFER = 20000  # decoded images held for the per-pass shuffle (the order across sources is global)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,28 +36,58 @@ class Augment:
         return cls(0.0, 0.0, 0.0, (1.0, 1.0), (1.0, 1.0), 0.0, 0.0, 0.0)
 
 
-def _decode(size: tuple[int, int]):
+def decode_all(
+    samples: Samples, size: tuple[int, int], skip_bad: bool = False, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of ``samples`` decoded once (Pillow, the one decoder of every path: training,
+    evaluation, calibration and the predictor read a file alike), resized or rectified to
+    ``size`` = (h, w): ``(uint8 (N, h, w, 3), indices of the samples kept)``.
+
+    Decoding up front, before any training step, is what lets a bad file be reported by path
+    before an epoch's work is lost; a file repeated by ``SRC*N`` is decoded once. Unreadable
+    files raise ``DataError`` naming the first and the count, unless ``skip_bad`` drops them
+    (with a warning that counts them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    from plates import logger
+    from plates.errors import DataError
+
     h, w = size
+    quads = samples.quads if samples.quads is not None else None
+    keys: dict[tuple, int] = {}
+    inverse = np.empty(len(samples), np.int64)
+    for i, path in enumerate(samples.paths):
+        quad = None if quads is None or np.isnan(quads[i]).any() else tuple(np.asarray(quads[i]).ravel())
+        inverse[i] = keys.setdefault((path, quad), len(keys))
+    unique = list(keys)
 
-    def decode(path: tf.Tensor) -> tf.Tensor:
-        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        image = tf.image.resize(image, (h, w), antialias=True)
-        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+    def one(key: tuple) -> np.ndarray | str:
+        path, quad = key
+        try:
+            return load_crop(path, (w, h), None if quad is None else np.asarray(quad).reshape(4, 2))
+        except DataError as exc:
+            return str(exc)
 
-    return decode
-
-
-def _decode_quad(size: tuple[int, int]):
-    h, w = size
-
-    def load(path: bytes, quad: np.ndarray) -> np.ndarray:
-        return load_crop(path.decode("utf-8"), (w, h), quad)
-
-    def decode(path: tf.Tensor, quad: tf.Tensor) -> tf.Tensor:
-        image = tf.numpy_function(load, [path, quad], tf.uint8)
-        return tf.ensure_shape(image, (h, w, 3))
-
-    return decode
+    images = np.zeros((len(unique), h, w, 3), np.uint8)
+    bad: list[str] = []
+    good = np.ones(len(unique), bool)
+    with ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1))) as pool:
+        results = pool.map(one, unique)
+        for j, r in enumerate(tqdm(results, total=len(unique), desc="decoding", unit="img", disable=not progress)):
+            if isinstance(r, str):
+                bad.append(r)
+                good[j] = False
+            else:
+                images[j] = r
+    if bad and not skip_bad:
+        more = f" (and {len(bad) - 1} more of {len(unique)})" if len(bad) > 1 else ""
+        raise DataError(f"{bad[0]}{more}; fix or remove them, or skip them with --skip-bad-images")
+    if bad:
+        logger.warning("skipped %d unreadable images of %d (first: %s)", len(bad), len(unique), bad[0])
+    kept = np.flatnonzero(good[inverse])
+    return images[inverse[kept]], kept
 
 
 def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
@@ -94,34 +124,30 @@ def make_dataset(
     training: bool = False,
     augment: Augment | None = None,
     seed: int = 0,
-    cache: bool = True,
     repeat: bool = False,
     drop_remainder: bool = False,
+    skip_bad: bool = False,
+    progress: bool = False,
 ) -> tf.data.Dataset:
     """Dataset of (float32 images 0..255, int32 labels) for ``samples`` at ``size`` = (h, w).
 
-    For training, the samples are first put in one seeded random order: sources arrive
-    concatenated (100k synthetic, then the real crops), and a shuffle buffer smaller than the
-    set only mixes locally, which fed the real crops in one burst at the end of every pass;
-    validation accuracy then rose and fell with the distance from that burst
-    (docs/experiments/005)."""
+    The images are decoded once, up front (``decode_all``), and held as uint8; training then
+    draws a fresh seeded permutation of the whole set every pass. (A shuffle buffer smaller
+    than the set only mixes locally: sources arrive concatenated, so the real crops came in one
+    burst per pass and validation accuracy rose and fell with the distance from it,
+    docs/experiments/005.)"""
+    images, kept = decode_all(samples, size, skip_bad, progress)
+    labels = samples.labels[kept].astype(np.int32)
     if training:
-        samples = samples.subset(np.random.default_rng(seed).permutation(len(samples)))
-    labels = tf.data.Dataset.from_tensor_slices(samples.labels.astype(np.int32))
-    if samples.quads is not None:
-        quads = samples.quads.astype(np.float32)  # NaN rows (no quad) are plain resizes
-        images = tf.data.Dataset.from_tensor_slices((samples.paths, quads)).map(
-            _decode_quad(size), num_parallel_calls=AUTOTUNE
-        )
+        images_t, labels_t = tf.constant(images), tf.constant(labels)
+        ds = tf.data.Dataset.range(len(labels)).shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()  # each pass draws a new order
+        ds = ds.map(lambda i: (tf.gather(images_t, i), tf.gather(labels_t, i)), num_parallel_calls=AUTOTUNE)
     else:
-        images = tf.data.Dataset.from_tensor_slices(samples.paths).map(_decode(size), num_parallel_calls=AUTOTUNE)
-    ds = tf.data.Dataset.zip((images, labels))
-    if cache:
-        ds = ds.cache()
-    if training:
-        ds = ds.shuffle(min(len(samples), SHUFFLE_BUFFER), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
+        ds = tf.data.Dataset.from_tensor_slices((images, labels))
+        if repeat:
+            ds = ds.repeat()
     aug = augment if augment is not None else (Augment() if training else Augment.off())
     if training and aug != Augment.off():
         ds = ds.map(lambda x, y: (augment_image(tf.cast(x, tf.float32), aug), y), num_parallel_calls=AUTOTUNE)
@@ -134,5 +160,5 @@ def load_images(samples: Samples, size: tuple[int, int]) -> np.ndarray:
     """All images as one uint8 (N, h, w, 3) array (evaluation, calibration, parity)."""
     if not len(samples):
         return np.zeros((0, *size, 3), np.uint8)
-    ds = make_dataset(samples, size, batch_size=256, cache=False)
+    ds = make_dataset(samples, size, batch_size=256)
     return np.concatenate([x.numpy().astype(np.uint8) for x, _ in ds])

@@ -45,6 +45,9 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
     g.add_argument("--val", metavar="SRC", help="validation source (best model is kept by its full-plate accuracy)")
     g.add_argument("--run", required=True, help="run folder (rerun the same command to resume)")
     g.add_argument("--no-augment", action="store_true")
+    g.add_argument(
+        "--skip-bad-images", action="store_true", help="drop unreadable images (counted) instead of refusing the set"
+    )
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=int, default=epochs)
     g.add_argument("--batch-size", type=int, default=64)
@@ -112,6 +115,7 @@ def train_config(args: argparse.Namespace):
         hard_weight=getattr(args, "hard_weight", 1.0),
         ema=args.ema,
         init=getattr(args, "init", ""),
+        skip_bad_images=getattr(args, "skip_bad_images", False),
     )
 
 

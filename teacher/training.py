@@ -29,7 +29,7 @@ from plates.errors import PlateError
 from plates.keras import keras, tf
 from plates.metrics import evaluate
 from plates.modelio import head_names, model_file, outputs_by_name, save_model
-from plates.pipeline import Augment, make_dataset
+from plates.pipeline import Augment, decode_all, make_dataset
 from plates.readers import Samples
 from teacher.ema import WeightAverage
 from teacher.losses import create_loss
@@ -67,6 +67,7 @@ class TrainConfig:
     hard_weight: float = 1.0  # weight of the label loss (distillation's alpha)
     ema: float = 0.0  # decay of a weight average that is evaluated and saved (0: off); see teacher/ema.py
     init: str = ""  # model folder whose weights a new run starts from (same architecture and heads)
+    skip_bad_images: bool = False  # drop unreadable images (counted in a warning) instead of refusing the set
 
     def loss_kwargs(self) -> dict[str, Any]:
         if self.loss == "focal":
@@ -228,9 +229,14 @@ class Trainer:
             seed=cfg.seed,
             repeat=True,
             drop_remainder=True,
+            skip_bad=cfg.skip_bad_images,
+            progress=self.progress,
         )
         iterator = iter(self.strategy.experimental_distribute_dataset(train_ds))
-        val_ds = make_dataset(val, self.info.size, cfg.eval_batch_size) if val is not None and len(val) else None
+        val_ds = None
+        if val is not None and len(val):  # decoded before any step: a bad file costs no epoch
+            val_ds, kept = decode_all(val, self.info.size, cfg.skip_bad_images)
+            val = val.subset(kept)
         writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
         train_step = self._build_step()
         start = time.time()
@@ -271,7 +277,7 @@ class Trainer:
             }
             if val_ds is not None:
                 with self._averaged():
-                    probs = predict_probs(self.model, val_ds)
+                    probs = predict_probs(self.model, val_ds, cfg.eval_batch_size)
                 metrics = evaluate(self.info.spec, val.labels, probs)
                 record.update(val_plate_accuracy=metrics["plate_accuracy"], val_char_accuracy=metrics["char_accuracy"])
                 # full-plate accuracy decides; character accuracy breaks ties (e.g. early epochs at 0)

@@ -124,13 +124,12 @@ def test_checker_reports_every_problem_without_crashing(tmp_path, spec):
 
 
 def test_training_order_mixes_concatenated_sources(monkeypatch, synth_samples):
-    """Sources arrive concatenated; with a shuffle buffer smaller than the set, the second source
-    must still reach the first batch (it used to come in one burst at the end of every pass)."""
+    """Sources arrive concatenated; the second source must reach the first batch in proportion
+    (it used to come in one burst at the end of every pass)."""
     import plates.pipeline as pipeline
     from plates.readers import Samples
 
     first, second = synth_samples.subset(range(80)), synth_samples.subset(range(80, 160))
-    monkeypatch.setattr(pipeline, "SHUFFLE_BUFFER", 4)
     ds = pipeline.make_dataset(
         Samples.concat([first, second]), (16, 48), 40, training=True, augment=pipeline.Augment.off()
     )
@@ -138,3 +137,41 @@ def test_training_order_mixes_concatenated_sources(monkeypatch, synth_samples):
     from_second = {tuple(row) for row in second.labels.tolist()}
     n = sum(tuple(row) in from_second for row in labels.numpy().tolist())
     assert 10 <= n <= 30, f"{n} of 40 images in the first batch come from the second source"
+
+
+def test_every_reader_decodes_16_bit_and_alpha_images_alike(tmp_path):
+    """One conversion for every path: a 16-bit grayscale PNG is not read as white anywhere."""
+    from deploy.predictor import to_rgb as predictor_to_rgb
+    from plates.images import load_rgb, to_rgb
+
+    ramp = (np.arange(96 * 24, dtype=np.uint32).reshape(24, 96) * 28).astype(np.uint16)  # 0 .. ~64.5k
+    Image.fromarray(ramp).save(tmp_path / "wide.png")
+    with Image.open(tmp_path / "wide.png") as im:
+        assert im.mode.startswith("I")
+    wide = np.asarray(load_rgb(tmp_path / "wide.png"))
+    assert wide.shape == (24, 96, 3) and wide.min() == 0 and 240 < wide.max() <= 255 and 100 < wide.mean() < 150
+    rgba = Image.new("RGBA", (20, 10), (10, 200, 30, 0))
+    modes = [
+        Image.open(tmp_path / "wide.png"),
+        rgba,
+        rgba.convert("LA"),
+        Image.new("P", (4, 4), 3),
+        Image.new("F", (4, 4), 1e6),
+    ]
+    for im in modes:
+        assert np.array_equal(np.asarray(to_rgb(im)), np.asarray(predictor_to_rgb(im))), im.mode
+    assert np.asarray(to_rgb(rgba))[0, 0].tolist() == [10, 200, 30]  # alpha dropped, colours kept
+
+
+def test_decoding_names_a_bad_image_or_skips_it_when_asked(tmp_path, spec, synth_samples):
+    from plates.pipeline import decode_all, make_dataset
+    from plates.readers import Samples
+
+    (tmp_path / "torn.jpg").write_bytes(b"\xff\xd8\xff\xe0 torn")
+    bad = Samples([str(tmp_path / "torn.jpg"), str(tmp_path / "gone.png")], synth_samples.labels[:2])
+    mixed = Samples.concat([synth_samples.subset(range(6)), bad, synth_samples.subset(range(6))])  # repeats too
+    with pytest.raises(DataError, match=r"torn\.jpg: not a readable image.*\(and 1 more of 8\).*--skip-bad-images"):
+        make_dataset(mixed, (16, 48), 4)
+    images, kept = decode_all(mixed, (16, 48), skip_bad=True)
+    assert len(images) == 12 and kept.tolist() == [*range(6), *range(8, 14)]
+    assert np.array_equal(images[:6], images[6:])  # a repeated file is the same pixels
