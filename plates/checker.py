@@ -1,8 +1,10 @@
-"""Label-file checker: every problem in a label file, without stopping at the first.
+"""Data checker: every problem in a data source, without stopping at the first.
 
-Reports unreadable or missing images, labels out of range (unknown characters), bad
+For a label file: unreadable or missing images, labels out of range (unknown characters), bad
 lengths (a mandatory position missing, a gap before an optional one), malformed rows and
-duplicates (the same path twice, or byte-identical images under different names)."""
+duplicates (the same path twice, or byte-identical images under different names). For any
+other source the commands accept (a folder of named crops, ``ccpd:DIR``, a generated set):
+names that are not plate texts, unreadable images and byte-identical duplicates."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from plates.errors import LabelError, PlateError
 from plates.images import load_rgb
-from plates.readers import _parse_label_line
+from plates.readers import IMAGE_SUFFIXES, Samples, _parse_label_line, read_any
 from plates.spec import PlateSpec
 
 
@@ -94,3 +96,61 @@ def _length_problems(spec: PlateSpec, chars: list[int], values: list[int], linen
             out.append(Problem(lineno, rel, "length", f"{head.name} holds a character after an empty position"))
         empty_seen = empty_seen or is_empty
     return out
+
+
+def unreadable(samples: Samples) -> list[tuple[int, str]]:
+    """``(index, message)`` of every sample whose image does not decode (each file opened once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(path: str) -> str | None:
+        try:
+            load_rgb(path)
+        except PlateError as exc:
+            return str(exc)
+        return None
+
+    unique = sorted(set(samples.paths))
+    with ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1))) as pool:
+        errors = {p: e for p, e in zip(unique, pool.map(one, unique), strict=True) if e}
+    return [(i, errors[p]) for i, p in enumerate(samples.paths) if p in errors]
+
+
+def check_source(source: str, spec: PlateSpec, check_images: bool = True) -> tuple[int, list[Problem]]:
+    """(number of samples, problems) for any data source; label files get the full row checks."""
+    path = Path(source[len("synth:") :] if source.startswith("synth:") else source)
+    if path.is_dir() and (path / "labels.txt").is_file():
+        path = path / "labels.txt"
+    if path.is_file():
+        return check_label_file(path, spec, check_images)
+    try:
+        samples = read_any(source, spec) if not path.is_dir() else _read_folder_lenient(path, spec)
+    except PlateError as exc:
+        return 0, [Problem(0, source, "unreadable", str(exc))]
+    problems: list[Problem] = []
+    if path.is_dir() and not source.startswith("ccpd:"):
+        named = set(samples.paths)
+        for f in sorted(path.iterdir()):
+            if f.suffix.lower() in IMAGE_SUFFIXES and str(f) not in named:
+                problems.append(Problem(0, f.name, "malformed", "file name is not a plate text"))
+    if check_images:
+        problems += [
+            Problem(i + 1, samples.paths[i], "unreadable", m.split(": ", 1)[-1]) for i, m in unreadable(samples)
+        ]
+        by_digest: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(samples.paths):
+            if Path(p).is_file():
+                by_digest[hashlib.sha1(Path(p).read_bytes()).hexdigest()].append(i)
+        for group in by_digest.values():
+            for i in group[1:]:
+                first = samples.paths[group[0]]
+                problems.append(Problem(i + 1, samples.paths[i], "duplicate", f"same image bytes as {first}"))
+    return len(samples), sorted(problems, key=lambda p: (p.line, p.path))
+
+
+def _read_folder_lenient(path: Path, spec: PlateSpec) -> Samples:
+    from plates.readers import read_folder
+
+    first = next((f for f in sorted(path.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES), None)
+    if first is None:
+        raise PlateError(f"{path}: no images here")
+    return read_folder(path, spec, strict=False)

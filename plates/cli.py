@@ -30,17 +30,17 @@ def cmd_permute(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from plates.checker import check_label_file
+    from plates.checker import check_source
     from plates.spec import default_spec
 
-    rows, problems = check_label_file(args.label_file, default_spec(), check_images=not args.no_images)
+    rows, problems = check_source(args.label_file, default_spec(), check_images=not args.no_images)
     for p in problems:
         print(p)
     kinds: dict[str, int] = {}
     for p in problems:
         kinds[p.kind] = kinds.get(p.kind, 0) + 1
     print(
-        f"{args.label_file}: {rows} rows, {len(problems)} problems"
+        f"{args.label_file}: {rows} entries, {len(problems)} problems"
         + (" (" + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) + ")" if kinds else "")
     )
     return 1 if problems else 0
@@ -49,10 +49,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_split(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from plates import logger
+    from plates.checker import unreadable
+    from plates.errors import DataError
     from plates.readers import read_any, split, write_label_file
     from plates.spec import default_spec
 
     samples = read_any(args.source, default_spec())
+    bad = unreadable(samples)
+    if bad and not args.skip_bad_images:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise DataError(f"{bad[0][1]}{more}; fix or remove them, or leave them out with --skip-bad-images")
+    if bad:
+        logger.warning("left out %d unreadable images (first: %s)", len(bad), bad[0][1])
+        samples = samples.subset(sorted(set(range(len(samples))) - {i for i, _ in bad}))
     train, held = split(samples, args.fraction, args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -80,13 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-balance", action="store_true", help="draw the province donor like any other")
     p.set_defaults(func=cmd_permute)
-    p = sub.add_parser("check", help="check a label file: unreadable images, unknown characters, lengths, duplicates")
-    p.add_argument("label_file")
+    p = sub.add_parser(
+        "check", help="check a data source: unreadable images, unknown characters, lengths, names, duplicates"
+    )
+    p.add_argument("label_file", metavar="SRC", help="label file, folder of named crops, ccpd:DIR or generated set")
     p.add_argument("--no-images", action="store_true", help="skip opening the images")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("split", help="split a labelled set into train.txt / val.txt label files")
     p.add_argument("source", help="label file, folder of named crops, or CCPD folder")
     p.add_argument("--fraction", type=fraction, default=0.5, help="held-out fraction (val.txt)")
+    p.add_argument("--skip-bad-images", action="store_true", help="leave unreadable images out (counted)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_split)

@@ -132,6 +132,14 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
     strategy = create_strategy(args.strategy, args.devices)
     train = read_sources(args.train, info.spec)
     val = read_sources([args.val], info.spec) if args.val else None
+    if val is not None and getattr(args, "skip_bad_images", False):  # the final evaluation reads it too
+        from plates import logger
+        from plates.checker import unreadable
+
+        bad = unreadable(val)
+        if bad:
+            logger.warning("left out %d unreadable validation images (first: %s)", len(bad), bad[0][1])
+            val = val.subset(sorted(set(range(len(val))) - {i for i, _ in bad}))
     if prepare is not None:
         train, extra_loss = prepare(train)
     trainer = Trainer(

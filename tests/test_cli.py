@@ -10,7 +10,50 @@ def test_check_command_reports_and_exits_nonzero(tmp_path, capsys):
     (tmp_path / "labels.txt").write_text("missing.jpg 0 0 4 20 6 6 4 0 -1 -1\n", encoding="utf-8")
     assert plates_main(["check", str(tmp_path / "labels.txt")]) == 1
     out = capsys.readouterr().out
-    assert "line 1: missing.jpg: unreadable: image not found" in out and "1 rows, 1 problems" in out
+    assert "line 1: missing.jpg: unreadable: image not found" in out and "1 entries, 1 problems" in out
+
+
+def test_check_and_split_take_any_source_and_name_unreadable_images(tmp_path, capsys, synth_samples):
+    import shutil
+
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    for p, name in zip(synth_samples.paths[:4], ["皖A12345", "浙B7E2K1", "苏E0C9Q8", "沪AD1234"], strict=True):
+        shutil.copy(p, crops / f"{name}.jpg")
+    shutil.copy(synth_samples.paths[0], crops / "京A00001.jpg")  # same bytes as 皖A12345.jpg
+    (crops / "京C88888.jpg").write_bytes(b"\xff\xd8 torn")
+    (crops / "notaplate.jpg").write_bytes(b"x")
+    assert plates_main(["check", str(crops)]) == 1
+    out = capsys.readouterr().out
+    assert "京C88888.jpg: unreadable" in out and "notaplate.jpg: malformed: file name is not a plate text" in out
+    assert "皖A12345.jpg: duplicate: same image bytes as" in out and "京A00001.jpg" in out
+    assert "6 entries, 3 problems" in out
+    split = tmp_path / "split"
+    assert plates_main(["split", str(crops), "--out", str(split)]) == 2
+    err = capsys.readouterr().err
+    assert "京C88888.jpg: not a readable image" in err and "--skip-bad-images" in err and not split.exists()
+    assert plates_main(["split", str(crops), "--out", str(split), "--skip-bad-images"]) == 0
+    listed = (split / "train.txt").read_text(encoding="utf-8") + (split / "val.txt").read_text(encoding="utf-8")
+    assert len(listed.splitlines()) == 5 and "京C88888" not in listed
+
+
+def test_a_bad_validation_image_is_named_before_any_training(tmp_path, capsys, caplog, synth_dir, synth_samples):
+    import shutil
+
+    val = tmp_path / "val"
+    val.mkdir()
+    shutil.copy(synth_samples.paths[0], val / "皖A12345.jpg")
+    (val / "浙B7E2K1.png").write_bytes(b"\x89PNG torn")
+    run = tmp_path / "run"
+    argv = ["train", "--train", str(synth_dir), "--val", str(val), "--run", str(run), "--backbone", "tiny"]
+    argv += ["--width", "4", "--neck", "8", "--input-size", "16x48", "--epochs", "1", "--steps-per-epoch", "2"]
+    argv += ["--batch-size", "8", "--quiet"]
+    assert teacher_main(argv) == 2
+    err = capsys.readouterr().err
+    assert "浙B7E2K1.png: not a readable image" in err and "Traceback" not in err
+    assert not (run / "checkpoints").exists()  # no step was taken
+    assert teacher_main([*argv, "--skip-bad-images"]) == 0
+    assert "left out 1 unreadable validation images" in caplog.text
 
 
 def test_bad_sources_get_one_line_errors(tmp_path, capsys):
