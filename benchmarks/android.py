@@ -21,8 +21,12 @@ def commands(
     xnnpack: bool = True,
     binary: str = "benchmark_model",
 ) -> list[str]:
-    """Shell commands to push the model and benchmark it on a connected device."""
-    name = model.rsplit("/", 1)[-1]
+    """Shell commands to push the model and benchmark it on a connected device.
+
+    ``model`` may be a bundle folder (its ``model.tflite``); every bundle's file has that name,
+    so on the phone it is stored under the bundle's name, and several bundles do not overwrite
+    each other."""
+    model, name = remote_name(model)
     flags = [
         f"--graph={REMOTE_DIR}/{name}",
         f"--num_threads={threads}",
@@ -39,6 +43,49 @@ def commands(
         f"adb push {binary} {REMOTE_DIR}/benchmark_model && adb shell chmod +x {REMOTE_DIR}/benchmark_model",
         f"adb shell {REMOTE_DIR}/benchmark_model " + " ".join(flags),
     ]
+
+
+def remote_name(model: str) -> tuple[str, str]:
+    """(local .tflite path, its file name on the phone)."""
+    from pathlib import Path
+
+    p = Path(model)
+    if p.is_dir():
+        p = p / "model.tflite"
+    return str(p), (f"{p.parent.name}.tflite" if p.name == "model.tflite" and p.parent.name else p.name)
+
+
+def to_result(parsed: dict[str, Any], model: str, threads: int, gpu: bool = False) -> dict[str, Any]:
+    """A parsed ``benchmark_model`` output as a result file that ``benchmarks report`` merges
+    with host and Raspberry Pi results (one artefact, one latency setting)."""
+    import time
+    from pathlib import Path
+
+    local, name = remote_name(model)
+    latency = {
+        "runtime": f"benchmark_model on Android ({'GPU' if gpu else 'XNNPACK'})",
+        "threads": threads,
+        "batch": 1,
+        "p50_ms": parsed.get("p50_ms", parsed["mean_ms"]),
+        "p90_ms": parsed.get("p95_ms"),  # benchmark_model prints p5 / median / p95 only
+        "p99_ms": None,
+        "mean_ms": parsed["mean_ms"],
+        "std_ms": parsed.get("std_ms"),
+        "throughput_ips": 1000.0 / parsed["mean_ms"],
+        "runs": parsed.get("runs"),
+        "peak_rss_mb": parsed.get("peak_memory_mb"),
+    }
+    size = Path(local).stat().st_size if Path(local).exists() else 0
+    return {
+        "title": f"Android: {name}",
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": {"cpu": "Android device (benchmark_model)"},
+        "settings": {"threads": [threads], "batches": [1], "runs": parsed.get("runs")},
+        "artefacts": [
+            {"name": name, "path": local, "kind": "tflite", "precision": "?", "size_bytes": size, "latency": [latency]}
+        ],
+        "android": parsed,
+    }
 
 
 _TIMINGS = re.compile(

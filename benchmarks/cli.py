@@ -169,7 +169,15 @@ def cmd_android(args: argparse.Namespace) -> int:
     if args.parse:
         from pathlib import Path
 
-        print(json.dumps(android.parse(Path(args.parse).read_text(errors="replace")), indent=2))
+        from plates.errors import DataError
+
+        try:
+            parsed = android.parse(Path(args.parse).read_text(errors="replace"))
+        except OSError as exc:
+            raise DataError(f"{args.parse}: cannot read ({exc.strerror})") from None
+        except ValueError as exc:
+            raise DataError(f"{args.parse}: {exc}") from None
+        print(json.dumps(android.to_result(parsed, args.model, args.threads, args.gpu), indent=2))
         return 0
     for c in android.commands(args.model, args.threads, args.runs, gpu=args.gpu):
         print(c)
@@ -184,8 +192,14 @@ def cmd_device_package(args: argparse.Namespace) -> int:
 
     runner = Path(__file__).resolve().parent / "device" / "runner.py"  # not imported: it expects predictor.py beside it
 
+    from plates.atomic import atomic_path
+    from plates.errors import DataError
+
+    for b in map(Path, args.bundles):  # every bundle checked before anything is written
+        if not (b / "labels.json").is_file() or not any(b.glob("model.*")):
+            raise DataError(f"{b}: not a bundle folder (model.tflite or model.onnx + labels.json)")
     out = Path(args.out)
-    with tarfile.open(out, "w:gz") as tar:
+    with atomic_path(out, ".tar.gz") as tmp, tarfile.open(tmp, "w:gz") as tar:
         tar.add(runner, "plates-bench/runner.py")
         tar.add(predictor.__file__, "plates-bench/predictor.py")
         for b in map(Path, args.bundles):
@@ -287,11 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="training runs")
     p.set_defaults(func=cmd_record)
     p = sub.add_parser("android", help="adb + benchmark_model commands, or --parse its output")
-    p.add_argument("model", nargs="?", default="model.tflite")
+    p.add_argument("model", nargs="?", default="model.tflite", help="bundle folder or .tflite file")
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--runs", type=int, default=200)
     p.add_argument("--gpu", action="store_true", help="GPU delegate instead of XNNPACK")
-    p.add_argument("--parse", metavar="OUTPUT.txt", help="parse benchmark_model output into JSON")
+    p.add_argument(
+        "--parse", metavar="OUTPUT.txt", help="benchmark_model output -> result JSON (stdout) for 'benchmarks report'"
+    )
     p.set_defaults(func=cmd_android)
     p = sub.add_parser("device-package", help="tar.gz of bundles + the TensorFlow-free runner for a Raspberry Pi")
     p.add_argument("bundles", nargs="+")

@@ -87,8 +87,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
             ]
             lines += [
                 f"| {a['name']} | {lat['runtime']} | {lat['threads']} | {lat['batch']} | {lat['p50_ms']:.3f} | "
-                f"{_turns(lat)} | {lat['p90_ms']:.3f} | {lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | "
-                f"{lat['std_ms']:.3f} | {lat['throughput_ips']:.1f} | {lat['runs']} | "
+                f"{_turns(lat)} | {_fmt(lat.get('p90_ms'), '.3f')} | {_fmt(lat.get('p99_ms'), '.3f')} | "
+                f"{lat['mean_ms']:.3f} | {_fmt(lat.get('std_ms'), '.3f')} | {lat['throughput_ips']:.1f} | "
+                f"{lat.get('runs')} | "
                 f"{_fmt(lat.get('rss_added_mb'), '.1f')} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
                 for a in artefacts
                 for lat in a.get("latency", [])

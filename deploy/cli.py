@@ -89,13 +89,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Read every image; one that cannot be read gets its error line and the rest still run."""
     from deploy.predictor import BundleError, Predictor
     from deploy.shipped import split_bundle
-    from plates.errors import ModelError
 
-    try:
-        bundle, images = split_bundle(args.inputs, args.bundle)
-        p = Predictor(bundle, threads=args.threads)
-    except BundleError as exc:
-        raise ModelError(str(exc)) from None
+    bundle, images = split_bundle(args.inputs, args.bundle)
+    p = Predictor(bundle, threads=args.threads)
     failed = 0
     for path in images:
         try:

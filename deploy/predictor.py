@@ -25,7 +25,13 @@ from PIL import Image
 FORMAT = "plates-labels/1"
 
 
-class BundleError(Exception):
+try:  # inside the toolkit a bundle problem is a ModelError, so every CLI reports it in one line
+    from plates.errors import ModelError as _BundleBase
+except ImportError:  # this file copied alone to a device
+    _BundleBase = Exception
+
+
+class BundleError(_BundleBase):
     """A bundle folder or model file that cannot be used."""
 
 

@@ -105,8 +105,36 @@ def test_android_parser_on_recorded_output():
 
 def test_android_commands():
     cmds = android.commands("bundles/x/model.tflite", threads=2, gpu=True)
-    assert cmds[1].startswith("adb push bundles/x/model.tflite")
+    assert cmds[1] == f"adb push bundles/x/model.tflite {android.REMOTE_DIR}/x.tflite"  # bundles do not collide
+    assert f"--graph={android.REMOTE_DIR}/x.tflite" in cmds[-1]
     assert "--num_threads=2" in cmds[-1] and "--use_gpu=true" in cmds[-1] and "--use_xnnpack=false" in cmds[-1]
+
+
+def test_android_output_becomes_a_result_that_report_merges(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "model.tflite").write_bytes(b"0" * 1000)
+    argv = ["android", str(tmp_path / "x"), "--threads", "4", "--parse", str(SAMPLES / "benchmark_model_xnnpack.txt")]
+    assert main(argv) == 0
+    (tmp_path / "phone.json").write_text(capsys.readouterr().out)
+    assert main(["report", str(tmp_path / "phone.json"), "--out", str(tmp_path / "r")]) == 0
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "| x.tflite | benchmark_model on Android (XNNPACK) | 4 | 1 | 2.785 |" in md
+    assert main(["android", "--parse", str(SAMPLES / "benchmark_model_failed.txt")]) == 2
+    assert main(["android", "--parse", str(tmp_path / "nope.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "benchmark_model_failed.txt: no 'Inference timings" in err and "nope.txt: cannot read" in err
+
+
+def test_device_package_checks_every_bundle_before_writing(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    out = tmp_path / "pkg.tar.gz"
+    out.write_bytes(b"earlier package")
+    assert main(["device-package", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "missing: not a bundle folder" in capsys.readouterr().err
+    assert out.read_bytes() == b"earlier package" and sorted(p.name for p in tmp_path.iterdir()) == ["pkg.tar.gz"]
 
 
 def _fixture_result():
@@ -409,3 +437,60 @@ def test_main_job_slims_the_shipped_model_and_reports_its_speed_up(tmp_path, spe
     assert all(a["latency"] and "accuracy" in a for a in rows.values())
     printed = capsys.readouterr().out
     assert "faster than" in printed and "report/report.md" in printed
+
+
+def test_model_card_from_benchmark_results_and_its_sha256_check(tmp_path, spec, synth_samples, synth_dir):
+    import shutil
+
+    from benchmarks.card import CardError, check_card
+    from benchmarks.cli import main
+    from deploy.export import TFLiteOptions, export_tflite
+    from plates.pipeline import load_images
+    from tests.conftest import tiny_model
+
+    model, info = tiny_model(spec)
+    shipped = tmp_path / "shipped"
+    export_tflite(
+        model, info, shipped / "tflite-fp32", TFLiteOptions("fp32"), None, load_images(synth_samples, info.size)
+    )
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    for p, text in zip(synth_samples.paths[:8], synth_samples.texts(spec)[:8], strict=True):
+        shutil.copy(p, samples / f"{text}{Path(p).suffix}")
+    assert main(["accuracy", str(shipped), "--data", str(synth_dir), "--out", str(tmp_path / "r"), "--name", "a"]) == 0
+    argv = ["card", str(shipped), "--results", f"synth={tmp_path / 'r' / 'a.json'}", "--samples", str(samples)]
+    assert main([*argv, "--title", "tiny", "--recipe", "make tiny"]) == 0
+    card = json.loads((shipped / "card.json").read_text())
+    entry = card["artefacts"]["tflite-fp32"]
+    assert entry["accuracy"]["synth"]["images"] == len(synth_samples) and entry["samples"]["images"] == 8
+    assert set(card["files"]) == {
+        "tflite-fp32/model.tflite",
+        "tflite-fp32/labels.json",
+        "tflite-fp32/export_report.json",
+    }
+    md = (shipped / "MODEL.md").read_text()
+    assert "never trained or calibrated on" in md and card["files"]["tflite-fp32/model.tflite"]["sha256"] in md
+    assert check_card(shipped) == [] and main(["card", str(shipped), "--check"]) == 0
+    (shipped / "tflite-fp32" / "labels.json").write_text("{}")
+    (shipped / "stray.txt").write_text("x")
+    assert check_card(shipped) == [
+        "stray.txt: on disk, not in the card",
+        "tflite-fp32/labels.json: sha256 differs from the card",
+    ]
+    assert main(["card", str(shipped), "--check"]) == 1
+    with pytest.raises(CardError, match="none of the result files"):
+        from benchmarks.card import CardInputs, build_card
+
+        build_card(tmp_path / "samples", {"synth": tmp_path / "r" / "a.json"}, CardInputs("t", "", ""))
+
+
+def test_a_corrupt_bundle_is_one_line_in_benchmarks_run(tmp_path, capsys, spec):
+    from benchmarks.cli import main
+    from plates.bundle import ModelInfo, write_labels
+
+    bundle = tmp_path / "torn"
+    write_labels(bundle, ModelInfo(spec, 16, 48))
+    (bundle / "model.tflite").write_bytes(b"TFL3 torn")
+    assert main(["latency", str(bundle), "--runs", "2", "--warmup", "1", "--min-seconds", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "model.tflite" in err and "Traceback" not in err
