@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from deploy.parity import compare, enforce
+from deploy.parity import ParityError, compare, enforce
 from deploy.signature import serving_function
 from plates import logger
 from plates.atomic import atomic_path, write_bytes, write_json
@@ -230,7 +230,14 @@ def _parity(model, info, predictor, images: np.ndarray, kind: str, min_agreement
         report["max_abs_prob_diff"],
         report["images"],
     )
-    return enforce(report, kind, min_agreement, str(where))
+    try:
+        return enforce(report, kind, min_agreement, str(where))
+    except ParityError as exc:  # the bundle folder keeps its old, passing files: the failed check goes beside it
+        failed = where.parent.with_name(where.parent.name + ".parity-failed.json")
+        write_json(failed, {"kind": kind, **report})
+        if where.parent.is_dir() and not any(where.parent.iterdir()):
+            where.parent.rmdir()  # created by this export, nothing in it
+        raise ParityError(f"{exc}; the failed check's report: {failed}") from None
 
 
 @dataclasses.dataclass

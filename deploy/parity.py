@@ -42,6 +42,6 @@ def enforce(report: dict[str, Any], kind: str, min_agreement: float | None, wher
         raise ParityError(
             f"{where}: plate-level agreement with the Keras model is {report['plate_agreement']:.4f}, below "
             f"{threshold} for {kind} (worst head: {min(report['head_agreement'].items(), key=lambda kv: kv[1])}); "
-            "see export_report.json, try --keep-float / --debug-quant, or lower --min-agreement"
+            "try --keep-float / --debug-quant, or lower --min-agreement"
         )
     return report

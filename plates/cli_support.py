@@ -54,14 +54,17 @@ def probability(text: str) -> float:
     return fraction(text, closed_top=True)
 
 
+MAX_SIDE = 1024  # a plate crop; far larger sizes only exhaust memory deep inside TensorFlow
+
+
 def parse_size(text: str) -> tuple[int, int]:
-    """``48x144`` -> (48, 144) as (height, width)."""
+    """``48x144`` -> (48, 144) as (height, width), each side 8..MAX_SIDE."""
     try:
         h, w = (int(v) for v in text.lower().split("x"))
-        if h < 8 or w < 8:
-            raise ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must look like HEIGHTxWIDTH (e.g. 48x144), got {text!r}") from None
+    if not (8 <= h <= MAX_SIDE and 8 <= w <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"each side of {text!r} must be between 8 and {MAX_SIDE} pixels")
     return h, w
 
 

@@ -71,5 +71,10 @@ def load_crop(path: str | os.PathLike, size: tuple[int, int], quad: np.ndarray |
     """(h, w, 3) uint8 crop at ``size`` = (w, h): rectified by ``quad`` when given, else resized."""
     image = load_rgb(path)
     if quad is not None and not np.isnan(quad).any():
+        w, h = image.size
+        slack = 0.05 * max(w, h)
+        q = np.asarray(quad, np.float64)
+        if (q < -slack).any() or (q[:, 0] > w + slack).any() or (q[:, 1] > h + slack).any():
+            raise DataError(f"{path}: plate corners {q.astype(int).tolist()} lie outside the {w}x{h} image")
         return np.asarray(rectify(image, quad, size))
     return np.asarray(image.resize(size, Image.Resampling.BILINEAR))

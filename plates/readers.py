@@ -160,7 +160,11 @@ def parse_ccpd_name(name: str) -> tuple[str, np.ndarray]:
         raise LabelError(f"{name}: CCPD character index out of range") from None
     text = "".join(c for c in chars if c != "O")
     br, bl, tl, tr = vertices
-    return text, np.asarray([tl, tr, br, bl], dtype=np.float32)
+    quad = np.asarray([tl, tr, br, bl], dtype=np.float32)
+    x, y = quad[:, 0].astype(np.float64), quad[:, 1].astype(np.float64)
+    if abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2 < 1.0:  # shoelace area
+        raise LabelError(f"{name}: CCPD plate corners enclose no area (coincident or collinear)")
+    return text, quad
 
 
 def read_ccpd(folder: str | os.PathLike, spec: PlateSpec, strict: bool = False) -> Samples:

@@ -163,7 +163,9 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
             {"data": args.val, "train_seconds": result["train_seconds_this_session"]},
         )
         print("\n".join(summary_lines(metrics)))
-    print(f"model: {args.run}/model.keras (+ labels.json); logs: {args.run}/tb; history: {args.run}/history.json")
+    from plates.modelio import model_file
+
+    print(f"model: {model_file(args.run)} (+ labels.json); logs: {args.run}/tb; history: {args.run}/history.json")
     return 0
 
 

@@ -64,6 +64,9 @@ def test_bad_sources_get_one_line_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         teacher_main(["train", "--train", "x", "--run", "r", "--input-size", "48by144"])
     assert "HEIGHTxWIDTH" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        teacher_main(["train", "--train", "x", "--run", "r", "--input-size", "100000x100000"])
+    assert "between 8 and 1024 pixels" in capsys.readouterr().err
 
 
 def test_tiny_train_eval_predict(tmp_path, synth_dir, synth_samples, capsys):

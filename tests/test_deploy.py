@@ -88,9 +88,16 @@ def test_parity_threshold_fails_loudly_and_keeps_the_old_bundle(trained, tmp_pat
     run, model, info, images = trained
     export_tflite(model, info, tmp_path / "b", TFLiteOptions("fp32"), None, images, None, str(run))
     before = (tmp_path / "b" / "model.tflite").read_bytes()
-    with pytest.raises(ParityError, match="plate-level agreement"):
+    report_before = (tmp_path / "b" / "export_report.json").read_text()
+    with pytest.raises(ParityError, match=r"plate-level agreement.*b\.parity-failed\.json"):
         export_tflite(model, info, tmp_path / "b", TFLiteOptions("int8"), images[:32], images, 1.01, str(run))
     assert (tmp_path / "b" / "model.tflite").read_bytes() == before
+    assert (tmp_path / "b" / "export_report.json").read_text() == report_before  # still the passing report
+    failed = json.loads((tmp_path / "b.parity-failed.json").read_text())
+    assert failed["kind"] == "int8" and failed["passed"] is False and failed["threshold"] == 1.01
+    with pytest.raises(ParityError, match=r"new\.parity-failed\.json"):
+        export_onnx(model, info, tmp_path / "new", OnnxOptions(), None, images, 1.01, str(run))
+    assert not (tmp_path / "new").exists()  # no empty bundle folder left behind
 
 
 def test_bad_inputs_get_clear_errors(trained, tmp_path):

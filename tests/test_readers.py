@@ -175,3 +175,18 @@ def test_decoding_names_a_bad_image_or_skips_it_when_asked(tmp_path, spec, synth
     images, kept = decode_all(mixed, (16, 48), skip_bad=True)
     assert len(images) == 12 and kept.tolist() == [*range(6), *range(8, 14)]
     assert np.array_equal(images[:6], images[6:])  # a repeated file is the same pixels
+
+
+def test_ccpd_corners_that_enclose_nothing_or_lie_outside_the_image_are_named(tmp_path, spec):
+    from plates.readers import read_ccpd
+
+    flat = CCPD.replace("386&473_177&454_154&383_363&402", "100&100_100&100_100&100_100&100")
+    with pytest.raises(LabelError, match="enclose no area"):
+        parse_ccpd_name(flat)
+    far = CCPD.replace("386&473_177&454_154&383_363&402", "1386&1473_1177&1454_1154&1383_1363&1402")
+    Image.new("RGB", (500, 500), (128, 128, 128)).save(tmp_path / far)
+    Image.new("RGB", (500, 500), (128, 128, 128)).save(tmp_path / flat)
+    s = read_ccpd(tmp_path, spec)  # the flat one is skipped with a warning, the far one read
+    assert len(s) == 1
+    with pytest.raises(DataError, match=r"lie outside the 500x500 image"):
+        load_crop(s.paths[0], (94, 24), s.quads[0])
