@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from benchmarks.artefacts import Artefact
-from benchmarks.timing import measure_in_turns
 from deploy.xnnpack import describe
 from plates import logger
 from plates.codec import top_labels
 from plates.metrics import evaluate
 from plates.readers import Samples
+from plates.timing import measure_in_turns
 
 
 @functools.lru_cache(maxsize=4)
@@ -38,7 +38,7 @@ def _keras_fn(path, images: np.ndarray):
 
 def model_stats(artefact: Artefact) -> dict[str, Any]:
     """Parameters and MACs of the Keras model behind an artefact."""
-    from benchmarks.flops import count_macs
+    from plates.flops import count_macs
     from plates.modelio import model_file
 
     if artefact.source is None or not model_file(artefact.source).exists():
@@ -94,7 +94,7 @@ def latency_in_turns(
     min_seconds: float,
     rounds: int,
 ) -> list[dict[str, Any]]:
-    """Time every ``(name, call, description)`` setting in ``rounds`` turns (see ``benchmarks.timing``)."""
+    """Time every ``(name, call, description)`` setting in ``rounds`` turns (see ``plates.timing``)."""
     stats = measure_in_turns(
         [fn for _, fn, _ in settings], warmup, runs, min_seconds, rounds, batches=[d["batch"] for *_, d in settings]
     )

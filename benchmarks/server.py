@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.timing import summarise
+from plates.timing import summarise
 
 
 def _client(call, latencies: list[float], stop: float) -> None:

@@ -16,9 +16,9 @@ from plates.bundle import ModelInfo
 
 def litert_p50_ms(model, info: ModelInfo, threads: int = 1, runs: int = 100, min_seconds: float = 1.0) -> float:
     """Median batch-1 latency (ms) of ``model`` converted to fp32 TFLite, run by LiteRT."""
-    from benchmarks.timing import measure
     from deploy.export import TFLiteOptions, convert_tflite
     from deploy.predictor import tflite_interpreter
+    from plates.timing import measure
 
     flat = convert_tflite(model, info, TFLiteOptions("fp32"), None)
     with tempfile.TemporaryDirectory() as d:

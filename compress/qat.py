@@ -1,9 +1,8 @@
 """Quantisation-aware training with tensorflow-model-optimization.
 
-tfmot's default 8-bit registry has no entry for ``Multiply`` (squeeze-excite), for the
-hard-swish / hard-sigmoid layers or for the normalisers, and refuses models containing
-them. ``OutputQuantizeConfig`` gives those layers a fake-quant on their output only (they
-have no weights), which is what the int8 TFLite kernels do.
+tfmot's default 8-bit registry refuses the layers it has no entry for (squeeze-excite
+``Multiply``, hard-swish / hard-sigmoid, the normalisers); they get
+``plates.quantize_config.OutputQuantizeConfig``, a fake-quant on their output only.
 
 tfmot starts every activation range at [-6, 6] and moves it with an EMA of decay 0.999, so a
 few hundred QAT steps leave most of that initial range in place (tfmot issue #368): ReLU
@@ -18,42 +17,15 @@ import numpy as np
 
 from plates import logger
 from plates.keras import keras, tfmot
-from plates.layers import NORMALISERS
-from student.layers import HardSigmoid, HardSwish
-
-quantizers = tfmot.quantization.keras.quantizers
-
-
-class OutputQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
-    """Quantise only the layer's output (8-bit, asymmetric, moving-average ranges)."""
-
-    def get_weights_and_quantizers(self, layer):
-        return []
-
-    def get_activations_and_quantizers(self, layer):
-        return []
-
-    def set_quantize_weights(self, layer, quantize_weights):
-        pass
-
-    def set_quantize_activations(self, layer, quantize_activations):
-        pass
-
-    def get_output_quantizers(self, layer):
-        return [quantizers.MovingAverageQuantizer(num_bits=8, per_axis=False, symmetric=False, narrow_range=False)]
-
-    def get_config(self):
-        return {}
-
+from plates.layers import NORMALISERS, HardSigmoid, HardSwish
+from plates.quantize_config import OutputQuantizeConfig, qat_objects
 
 OUTPUT_ONLY = (HardSwish, HardSigmoid, keras.layers.Multiply, *NORMALISERS.values())
 
 
 def scope() -> dict:
     """Objects needed to build or load a QAT model."""
-    from plates.layers import custom_objects
-
-    return {"OutputQuantizeConfig": OutputQuantizeConfig, **custom_objects()}
+    return qat_objects()
 
 
 def quantize(model: keras.Model) -> keras.Model:

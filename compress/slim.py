@@ -28,7 +28,7 @@ import numpy as np
 from plates import logger
 from plates.errors import PlateError
 from plates.keras import keras, tf
-from student.layers import HardSigmoid, HardSwish
+from plates.layers import HardSigmoid, HardSwish
 
 layers = keras.layers
 PASSTHROUGH = (
@@ -336,7 +336,7 @@ def plan(g: Graph, target: Target, latency_fn: Callable[[keras.Model], float] | 
         base = latency_fn(g.model)
         metric, goal = (lambda m: latency_fn(m) / base), target.latency
     elif target.flops is not None:
-        from benchmarks.flops import count_macs
+        from plates.flops import count_macs
 
         base = count_macs(g.model)
         metric, goal = (lambda m: count_macs(m) / base), target.flops

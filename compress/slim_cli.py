@@ -40,8 +40,8 @@ def gamma_histograms(model, path: Path, title: str) -> None:
 
 
 def _cpu_latency(model, size, runs: int = 50) -> float:
-    from benchmarks.timing import measure
     from plates.keras import tf
+    from plates.timing import measure
 
     fn = tf.function(lambda x: model(x, training=False))
     x = tf.zeros((1, *size, 3), tf.float32)
@@ -58,8 +58,8 @@ def _file_size(model) -> int:
 
 
 def describe(model, info, val, label: str, threads: int = 1) -> dict[str, Any]:
-    from benchmarks.flops import count_macs
     from compress.latency import litert_p50_ms
+    from plates.flops import count_macs
     from teacher.evaluate import evaluate_model
 
     row = {

@@ -50,8 +50,26 @@ def create_normaliser(name: str, **kwargs) -> keras.layers.Layer:
         raise ValueError(f"unknown normalisation {name!r}; choose from {sorted(NORMALISERS)}") from None
 
 
+@keras.utils.register_keras_serializable(package="plates")
+class HardSigmoid(keras.layers.Layer):
+    """relu6(x + 3) / 6, as a real layer (not a ``x + 3`` TFOpLambda, which tfmot cannot
+    annotate), written so the TFLite converter fuses it into its int8 kernels."""
+
+    def call(self, x):
+        return tf.nn.relu6(x + 3.0) * (1.0 / 6.0)
+
+
+@keras.utils.register_keras_serializable(package="plates")
+class HardSwish(keras.layers.Layer):
+    """x * relu6(x + 3) / 6 (a real layer for the same reason; TFLite fuses it into HARD_SWISH)."""
+
+    def call(self, x):
+        return x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0)
+
+
+ACTIVATIONS = (HardSigmoid, HardSwish)
+
+
 def custom_objects() -> dict[str, type]:
     """Every custom layer a saved model may hold (normalisers, MobileNetV3 activations)."""
-    from student.layers import custom_objects as student_objects
-
-    return {**{cls.__name__: cls for cls in NORMALISERS.values()}, **student_objects()}
+    return {cls.__name__: cls for cls in (*NORMALISERS.values(), *ACTIVATIONS)}

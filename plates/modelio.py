@@ -48,10 +48,10 @@ def load_model(path: str | os.PathLike, compile: bool = False) -> tuple[keras.Mo
     info = read_labels(file.parent)
     scope = contextlib.nullcontext()
     if info.extra.get("qat"):  # tfmot wrappers need their scope to deserialise
-        from compress.qat import scope as qat_scope
         from plates.keras import tfmot
+        from plates.quantize_config import qat_objects
 
-        scope = tfmot.quantization.keras.quantize_scope(qat_scope())
+        scope = tfmot.quantization.keras.quantize_scope(qat_objects())
     try:
         with scope:
             model = keras.models.load_model(file, custom_objects=custom_objects(), compile=compile)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from plates.errors import ModelError
 from plates.keras import keras, tf
-from student.layers import HardSigmoid, HardSwish
+from plates.layers import HardSigmoid, HardSwish
 from teacher.backbones import register_backbone
 
 layers = keras.layers

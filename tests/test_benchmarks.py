@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks import android
 from benchmarks.report import markdown, write_report
-from benchmarks.timing import REWARM, measure, measure_in_turns, summarise
+from plates.timing import REWARM, measure, measure_in_turns, summarise
 
 SAMPLES = Path(__file__).resolve().parents[1] / "benchmarks" / "samples"
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from benchmarks.flops import count_macs
 from compress.slim import Graph, SlimError, Target, build, max_output_diff, plan, zero_gamma_keep
+from plates.flops import count_macs
 from plates.keras import keras
 from student.mobilenetv3 import create_student
 from tests.conftest import tiny_model

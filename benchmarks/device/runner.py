@@ -25,7 +25,7 @@ from predictor import BundleError, Predictor  # noqa: E402
 
 
 def stats(seconds: np.ndarray, batch: int) -> dict:
-    """Same fields as ``benchmarks.timing.summarise``; copied on purpose: this file runs alone
+    """Same fields as ``plates.timing.summarise``; copied on purpose: this file runs alone
     on the device, next to predictor.py, without the toolkit installed."""
     ms = seconds * 1000
     return {
@@ -49,7 +49,7 @@ def setting(bundle: Path, threads: int):
 
 
 def in_turns(fns: list, warmup: int, runs: int, min_seconds: float, rounds: int) -> list[dict]:
-    """``benchmarks.timing.measure_in_turns``, copied for the same reason as ``stats``: every
+    """``plates.timing.measure_in_turns``, copied for the same reason as ``stats``: every
     setting gets 1/rounds of its runs and seconds per turn, so a board that heats up and
     throttles slows all of them alike instead of the ones timed last."""
     samples, medians = [[] for _ in fns], [[] for _ in fns]
