@@ -25,7 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from plates.metrics import coverage_curve, plate_correct
     from plates.pipeline import load_images
     from plates.readers import read_sources
-    from teacher.runinfo import command, machine, versions
+    from plates.runinfo import command, machine, versions
 
     arts = find_artefacts(args.artefacts)
     info = read_labels(arts[0].folder)
@@ -118,7 +118,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     from benchmarks.server import load_test
     from plates.atomic import write_json, write_text
-    from teacher.runinfo import command, machine, versions
+    from plates.runinfo import command, machine, versions
 
     rows = load_test(args.bundle, args.clients, args.batch, args.seconds, args.intra_threads)
     host, libs = machine(), versions()

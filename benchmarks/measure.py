@@ -49,7 +49,7 @@ def model_stats(artefact: Artefact) -> dict[str, Any]:
 
 def accuracy(artefact: Artefact, samples: Samples, images: np.ndarray) -> tuple[dict[str, Any], dict]:
     if artefact.kind == "keras":
-        from teacher.training import predict_probs
+        from plates.training import predict_probs
 
         model, info = _keras(str(artefact.folder))
         probs = predict_probs(model, images)

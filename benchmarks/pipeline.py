@@ -58,26 +58,21 @@ SIZE = "32x96"
 DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "plates-real-dev"
 
 
-def _step(argv: list[str]) -> None:
-    """Run one toolkit command in-process, failing the pipeline if it fails."""
-    from benchmarks.cli import main as benchmarks
-    from compress.cli import main as compress
-    from deploy.cli import main as deploy
-    from plates.cli import main as plates
-    from student.cli import main as student
-    from teacher.cli import main as teacher
+COMMANDS = ("plates", "teacher", "student", "compress", "deploy", "benchmarks")
 
-    commands = {
-        "plates": plates,
-        "teacher": teacher,
-        "student": student,
-        "compress": compress,
-        "deploy": deploy,
-        "benchmarks": benchmarks,
-    }
+
+def _step(argv: list[str]) -> None:
+    """Run one toolkit command in-process, as its console script would, failing the pipeline
+    if it fails. The command's ``main`` is found by name (as the shell finds the script), so
+    this module does not import the CLIs, ``benchmarks.cli`` among them."""
+    import importlib
+
+    if argv[0] not in COMMANDS:
+        raise PlateError(f"not a toolkit command: {argv[0]!r}")
+    main = importlib.import_module(f"{argv[0]}.cli").main
     print(f"\n$ {shlex.join(argv)}", flush=True)
     start = time.time()
-    rc = commands[argv[0]](argv[1:])
+    rc = main(argv[1:])
     if rc:
         raise PlateError(f"pipeline step failed (exit {rc}): {shlex.join(argv)}")
     logger.info("step took %.1fs", time.time() - start)

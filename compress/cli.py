@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from plates.cli_support import add_common, count, run
 from plates.errors import PlateError
+from plates.train_cli import add_train_options, run_training
 from student.cli import add_student_options, student_builder
-from teacher.cli import add_train_options, run_training
 
 
 def cmd_distill(args: argparse.Namespace) -> int:
@@ -79,9 +79,9 @@ def cmd_qat(args: argparse.Namespace) -> int:
     from deploy.export import TFLiteOptions, export_tflite
     from deploy.representative import draw_images
     from plates.atomic import write_json
+    from plates.evaluate import evaluate_model
     from plates.modelio import load_model
     from plates.readers import read_sources
-    from teacher.evaluate import evaluate_model
 
     _, info = load_model(args.model)
     info.extra["qat"] = True

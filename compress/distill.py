@@ -114,7 +114,7 @@ def cache_teacher(teacher: keras.Model, samples: Samples, info, run_dir: Path) -
     """Teacher probabilities for every training image (computed once, reused on resume);
     returns samples whose labels carry the row index as an extra column."""
     from plates.pipeline import make_dataset
-    from teacher.training import predict_probs
+    from plates.training import predict_probs
 
     path = Path(run_dir) / "teacher_cache.npy"
     names = [h.name for h in info.spec.heads]

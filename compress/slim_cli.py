@@ -20,7 +20,7 @@ def gamma_histograms(model, path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from teacher.regularizers import _all_layers
+    from plates.regularizers import _all_layers
 
     bns = [layer for layer in _all_layers(model) if layer.__class__.__name__ == "BatchNormalization"]
     cols = 6
@@ -59,8 +59,8 @@ def _file_size(model) -> int:
 
 def describe(model, info, val, label: str, threads: int = 1) -> dict[str, Any]:
     from compress.latency import litert_p50_ms
+    from plates.evaluate import evaluate_model
     from plates.flops import count_macs
-    from teacher.evaluate import evaluate_model
 
     row = {
         "model": label,
@@ -82,8 +82,8 @@ def cmd_slim(args: argparse.Namespace) -> int:
     from plates.modelio import load_model, save_model
     from plates.pipeline import load_images
     from plates.readers import read_sources
-    from teacher.cli import run_training
-    from teacher.runinfo import manifest
+    from plates.runinfo import manifest
+    from plates.train_cli import run_training
 
     run = Path(args.run)
     target = Target(
@@ -205,10 +205,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from compress.slim import Graph, sensitivity
+    from plates.evaluate import evaluate_model
     from plates.modelio import load_model
     from plates.pipeline import load_images
     from plates.readers import read_sources
-    from teacher.evaluate import evaluate_model
 
     model, info = load_model(args.model)
     data = read_sources(args.data, info.spec)

@@ -25,7 +25,7 @@ from plates.atomic import atomic_path, write_bytes, write_json
 from plates.bundle import ModelInfo, write_labels
 from plates.errors import PlateError
 from plates.keras import keras, tf
-from teacher.training import predict_probs
+from plates.training import predict_probs
 
 TFLITE_MODES = ("fp32", "fp16", "dynamic", "int8")
 MAX_PIECES = 4  # XNNPACK pieces before an export warns (input quantise / whitening / softmax cut a few)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from plates.cli_support import add_common, parse_size, run
-from teacher.cli import add_train_options, run_training
+from plates.train_cli import add_train_options, run_training
 
 STEM_STRIDES = {"1": 1, "2": 2, "2x1": (2, 1)}
 

@@ -12,10 +12,10 @@ import functools
 import os
 from collections.abc import Sequence
 
+from plates.backbones import register_backbone
 from plates.errors import ModelError
 from plates.keras import keras, tf
 from plates.layers import HardSigmoid, HardSwish
-from teacher.backbones import register_backbone
 
 layers = keras.layers
 
@@ -169,7 +169,7 @@ def create_student(
     stem_stride: int | tuple[int, int] = 2,
 ):
     """A multi-head MobileNetV3 classifier and its ModelInfo."""
-    from teacher.heads import create_classifier
+    from plates.heads import create_classifier
 
     if arch not in ("small", "large"):
         raise ValueError(f"arch must be small or large, not {arch!r}")

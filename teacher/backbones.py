@@ -1,4 +1,5 @@
-"""Backbone registry: ``create_backbone(name, x, **kwargs)`` -> feature map.
+"""The teacher's backbones (ResNet-18 with a plate stem, and a tiny one for tests),
+registered into ``plates.backbones`` when this module is imported.
 
 A backbone is a function on a Keras tensor (already normalised) returning a 4-D feature
 map. Convolutions have no bias (BN follows), so L2 goes on kernels and the BN gamma carries
@@ -6,30 +7,12 @@ each channel's scale, which is what network slimming prunes on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from plates.backbones import register_backbone
 from plates.keras import keras, tf
 
-BACKBONES: dict[str, Callable[..., tf.Tensor]] = {}
 layers = keras.layers
-
-
-def register_backbone(name: str):
-    def wrap(fn):
-        BACKBONES[name] = fn
-        return fn
-
-    return wrap
-
-
-def create_backbone(name: str, x: tf.Tensor, **kwargs) -> tf.Tensor:
-    if name not in BACKBONES:
-        import student.mobilenetv3  # noqa: F401  (registers the MobileNetV3 students)
-    try:
-        fn = BACKBONES[name]
-    except KeyError:
-        raise ValueError(f"unknown backbone {name!r}; registered: {sorted(BACKBONES)}") from None
-    return fn(x, **kwargs)
 
 
 def conv_bn(

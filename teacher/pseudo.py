@@ -88,7 +88,7 @@ def pseudo_label(
     model: keras.Model, info: ModelInfo, paths: list[str], config: PseudoLabelConfig = PseudoLabelConfig()
 ) -> PseudoLabels:
     """Label ``paths`` with ``model``: per-head labels where confident, -1 elsewhere."""
-    from teacher.training import predict_probs
+    from plates.training import predict_probs
 
     spec = info.spec
     unknown = [name for name, _ in config.head_thresholds if name not in spec.names]

@@ -34,6 +34,7 @@ def synth_samples(synth_dir, spec):
 
 
 def tiny_model(spec, size=TINY_SIZE, width=4, neck=8):
-    from teacher.heads import create_classifier
+    import teacher.backbones  # noqa: F401  (registers "tiny")
+    from plates.heads import create_classifier
 
     return create_classifier(spec, size, "tiny", neck=neck, dropout=0.0, width=width)

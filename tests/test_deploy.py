@@ -20,7 +20,7 @@ from tests.conftest import tiny_model
 def trained(tmp_path_factory, spec, synth_samples):
     from plates.modelio import load_model
     from plates.pipeline import load_images
-    from teacher.training import TrainConfig, Trainer
+    from plates.training import TrainConfig, Trainer
 
     run = tmp_path_factory.mktemp("tiny") / "run"
     _, info = tiny_model(spec)
@@ -37,7 +37,7 @@ def trained(tmp_path_factory, spec, synth_samples):
 
 
 def _keras(model, images):
-    from teacher.training import predict_probs
+    from plates.training import predict_probs
 
     return predict_probs(model, images)
 

@@ -38,3 +38,58 @@ def test_only_the_keras_shim_imports_tensorflow_at_module_level():
                 unguarded.append(str(rel))  # safe only once the shim has run
     assert not offenders, f"import these through plates.keras instead: {offenders}"
     assert not unguarded, f"import plates.keras at the top of: {unguarded}"
+
+
+LAYERS = {"plates": 0, "teacher": 1, "student": 1, "deploy": 2, "compress": 3, "benchmarks": 4}
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Every toolkit module and the toolkit modules it imports, at any depth of the file."""
+    graph: dict[str, set[str]] = {}
+    for package in LAYERS:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT).with_suffix("")
+            name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+            found = set()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+                if isinstance(node, ast.Import):
+                    found |= {a.name for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            graph[name] = {m for m in found if m.split(".")[0] in LAYERS}
+    return graph
+
+
+def test_every_import_follows_the_layers():
+    """plates -> teacher, student (siblings, neither imports the other) -> deploy -> compress ->
+    benchmarks: a module imports from its own package and the layers below, never upwards."""
+    wrong = []
+    for module, imports in _module_imports().items():
+        own = module.split(".")[0]
+        for target in sorted(imports):
+            other = target.split(".")[0]
+            if other != own and LAYERS[other] >= LAYERS[own]:
+                wrong.append(f"{module} -> {target}")
+    assert wrong == []
+
+
+def test_no_import_cycles_between_modules():
+    graph = _module_imports()
+    modules = set(graph)
+    edges = {m: {t for t in targets if t in modules and t != m} for m, targets in graph.items()}
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for t in sorted(edges[m]):
+            if state.get(t) == 1:
+                cycles.append(" -> ".join(path[path.index(t) :] + [t]) if t in path else f"{m} -> {t}")
+            elif t not in state:
+                visit(t, [*path, t])
+        state[m] = 2
+
+    for m in sorted(edges):
+        if m not in state:
+            visit(m, [m])
+    assert cycles == []

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from plates.keras import tf
-from teacher.losses import create_loss
+from plates.losses import create_loss
 
 
 def test_ce_masks_unknown_labels_and_smooths():

@@ -41,7 +41,7 @@ def _probs(spec, truth, sure):
 
 
 def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, spec, monkeypatch):
-    import teacher.training
+    import plates.training
     from teacher.cli import main
     from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label, write_pseudo_labels
 
@@ -58,7 +58,7 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     sure[1, 0] = False  # unsure province only: kept, province masked
     sure[2, :5] = False  # five unsure characters: a non-plate, rejected
     probs = _probs(spec, truth, sure)
-    monkeypatch.setattr(teacher.training, "predict_probs", lambda model, images, batch_size=256: probs)
+    monkeypatch.setattr(plates.training, "predict_probs", lambda model, images, batch_size=256: probs)
     info = ModelInfo(spec, 16, 48)
 
     result = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.9))

@@ -50,8 +50,8 @@ def test_kd_loss_matches_hand_computation():
 
 
 def test_a_distillation_step_lowers_kd_loss(spec, synth_samples):
+    from plates.optim import RAdam
     from plates.pipeline import load_images
-    from teacher.optim import RAdam
     from tests.conftest import tiny_model
 
     teacher, _ = tiny_model(spec, width=8)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from plates.keras import keras
-from teacher.optim import RAdam, WarmupSchedule
-from teacher.regularizers import gammas
-from teacher.runinfo import cpu_model, vector_level
-from teacher.training import TrainConfig, Trainer
+from plates.optim import RAdam, WarmupSchedule
+from plates.regularizers import gammas
+from plates.runinfo import cpu_model, vector_level
+from plates.training import TrainConfig, Trainer
 from tests.conftest import TINY_SIZE, tiny_model
 
 
@@ -56,7 +56,7 @@ def test_gamma_l1_shrinks_batchnorm_gammas(spec, synth_samples, tmp_path):
 
 
 def test_proximal_gamma_l1_reaches_exact_zeros(spec, synth_samples, tmp_path):
-    from teacher.regularizers import Decay, penalty
+    from plates.regularizers import Decay, penalty
 
     # 8 cosine-decayed steps from lr 5e-3 at strength 60 soft-threshold by ~1.2 in all: gammas (init 1) hit 0
     # unless the task gradient holds it up; the loss-term version never gives exact zeros
@@ -113,7 +113,7 @@ def test_init_starts_a_new_run_from_another_runs_weights(spec, synth_samples, tm
 
 
 def test_weight_average_matches_hand_computed_values_and_swaps_back():
-    from teacher.ema import WeightAverage
+    from plates.ema import WeightAverage
 
     model = keras.Sequential([keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros", input_shape=(1,))])
     kernel = model.weights[0]
@@ -155,12 +155,12 @@ def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
     process: devices are fixed at TF start)."""
     code = textwrap.dedent(f"""
         import json
-        from teacher.distribute import create_strategy
+        from plates.distribute import create_strategy
         strategy = create_strategy("mirrored", 2)
         from plates.readers import read_any
         from plates.spec import default_spec
         from tests.conftest import tiny_model
-        from teacher.training import TrainConfig, Trainer
+        from plates.training import TrainConfig, Trainer
         spec = default_spec()
         samples = read_any({str(synth_dir)!r}, spec)
         t = Trainer(lambda: tiny_model(spec)[0], tiny_model(spec)[1],
@@ -168,7 +168,7 @@ def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
                                 gamma_l1_prox=True, ema=0.9), {str(tmp_path / "dist")!r},
                     strategy, progress=False)
         r = t.fit(samples)
-        from teacher.regularizers import gammas
+        from plates.regularizers import gammas
         zeros = float(sum(int((g.numpy() == 0).sum()) for g in gammas(t.model)))
         zeros /= sum(g.shape[0] for g in gammas(t.model))
         assert int(t.average.updates.numpy()) == 6

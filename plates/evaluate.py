@@ -20,7 +20,7 @@ from plates.readers import Samples
 def evaluate_model(
     model: keras.Model, info: ModelInfo, samples: Samples, batch_size: int = 256
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    from teacher.training import predict_probs
+    from plates.training import predict_probs
 
     probs = predict_probs(model, make_dataset(samples, info.size, batch_size), batch_size)
     return evaluate(info.spec, samples.labels, probs), probs

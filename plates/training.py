@@ -25,17 +25,17 @@ import numpy as np
 from plates import logger
 from plates.atomic import write_json
 from plates.bundle import ModelInfo
+from plates.ema import WeightAverage
 from plates.errors import PlateError
 from plates.keras import keras, tf
+from plates.losses import create_loss
 from plates.metrics import evaluate
 from plates.modelio import head_names, model_file, outputs_by_name, save_model
+from plates.optim import RAdam, WarmupSchedule
 from plates.pipeline import Augment, decode_all, make_dataset
 from plates.readers import Samples
-from teacher.ema import WeightAverage
-from teacher.losses import create_loss
-from teacher.optim import RAdam, WarmupSchedule
-from teacher.regularizers import Decay, penalty, shrink_gammas
-from teacher.runinfo import manifest
+from plates.regularizers import Decay, penalty, shrink_gammas
+from plates.runinfo import manifest
 
 # Fields that must match for a run folder to be resumed.
 RESUME_KEYS = ("epochs", "batch_size", "steps_per_epoch", "loss", "lr", "ema")
@@ -65,7 +65,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch
     eval_batch_size: int = 256
     hard_weight: float = 1.0  # weight of the label loss (distillation's alpha)
-    ema: float = 0.0  # decay of a weight average that is evaluated and saved (0: off); see teacher/ema.py
+    ema: float = 0.0  # decay of a weight average that is evaluated and saved (0: off); see plates/ema.py
     init: str = ""  # model folder whose weights a new run starts from (same architecture and heads)
     skip_bad_images: bool = False  # drop unreadable images (counted in a warning) instead of refusing the set
 

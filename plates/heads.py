@@ -39,7 +39,7 @@ def build_classifier(
     dropout: float = 0.1,
     name: str = "plate_classifier",
 ) -> keras.Model:
-    """``backbone`` maps a normalised tensor to a feature map (see ``teacher.backbones``)."""
+    """``backbone`` maps a normalised tensor to a feature map (see ``plates.backbones``)."""
     inputs = keras.Input((info.height, info.width, info.channels), name="image")
     x = create_normaliser(normalisation)(inputs)
     features = backbone(x)
@@ -55,7 +55,7 @@ def create_classifier(
     dropout: float = 0.1,
     **backbone_kwargs,
 ) -> tuple[keras.Model, ModelInfo]:
-    from teacher.backbones import create_backbone
+    from plates.backbones import create_backbone
 
     info = ModelInfo(
         spec,

@@ -1,0 +1,157 @@
+"""The options and the run every training command shares (teacher, student, slimming
+fine-tune, distillation, QAT): one listing of the training flags, the ``TrainConfig`` they
+make, and the data -> strategy -> fit -> final evaluation sequence."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+
+def parse_weights(items: Sequence[str], option: str = "--head-weight") -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} wants NAME=FLOAT, got {item!r}") from None
+    return out
+
+
+def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 2e-3) -> None:
+    """Options every training command shares (teacher, student, fine-tune, distill)."""
+    g = p.add_argument_group("data")
+    g.add_argument(
+        "--train",
+        action="append",
+        required=True,
+        metavar="SRC",
+        help="labelled source: folder from 'plates synth', label file, folder of named crops, ccpd:DIR; "
+        "SRC*N repeats it N times; repeat the option to mix sources",
+    )
+    g.add_argument("--val", metavar="SRC", help="validation source (best model is kept by its full-plate accuracy)")
+    g.add_argument("--run", required=True, help="run folder (rerun the same command to resume)")
+    g.add_argument("--no-augment", action="store_true")
+    g.add_argument(
+        "--skip-bad-images", action="store_true", help="drop unreadable images (counted) instead of refusing the set"
+    )
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, default=epochs)
+    g.add_argument("--batch-size", type=int, default=64)
+    g.add_argument("--steps-per-epoch", type=int, default=0, help="0 = one pass over --train")
+    g.add_argument("--lr", type=float, default=lr, help="peak learning rate (RAdam)")
+    g.add_argument("--warmup-epochs", type=float, default=1.0)
+    g.add_argument("--schedule", choices=("cosine", "step", "constant"), default="cosine")
+    g.add_argument("--loss", choices=("ce", "focal", "ghm"), default="ce")
+    g.add_argument("--label-smoothing", type=float, default=0.1)
+    g.add_argument("--focal-gamma", type=float, default=2.0)
+    g.add_argument("--ghm-bins", type=int, default=10)
+    g.add_argument("--ghm-momentum", type=float, default=0.75)
+    g.add_argument("--head-weight", action="append", default=[], metavar="HEAD=W", help="loss weight of one head")
+    g.add_argument("--kernel-l2", type=float, default=5e-5, help="L2 on conv/dense kernels")
+    g.add_argument("--gamma-l2", type=float, default=0.0, help="L2 on BatchNorm gamma")
+    g.add_argument("--gamma-l1", type=float, default=0.0, help="L1 on BatchNorm gamma (network-slimming sparsity)")
+    g.add_argument(
+        "--gamma-l1-prox",
+        action="store_true",
+        help="apply --gamma-l1 as a soft-threshold after each step (lr x gamma-l1 per step; exact zeros)",
+    )
+    g.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="evaluate and save an exponential moving average of the weights (e.g. 0.999; 0 = off)",
+    )
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument(
+        "--init",
+        default="",
+        metavar="MODEL",
+        help="start a new run from this model folder's weights (same architecture and heads); a resume ignores it",
+    )
+    g.add_argument("--checkpoint-every", type=int, default=200, help="also checkpoint every N steps")
+    g.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
+    g.add_argument("--devices", type=int, default=0, help="logical CPU devices for --strategy mirrored on a CPU host")
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def train_config(args: argparse.Namespace):
+    from plates.training import TrainConfig
+
+    return TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        lr=args.lr,
+        warmup_epochs=args.warmup_epochs,
+        schedule=args.schedule,
+        loss=args.loss,
+        label_smoothing=args.label_smoothing,
+        focal_gamma=args.focal_gamma,
+        ghm_bins=args.ghm_bins,
+        ghm_momentum=args.ghm_momentum,
+        head_weights=parse_weights(args.head_weight),
+        kernel_l2=args.kernel_l2,
+        gamma_l2=args.gamma_l2,
+        gamma_l1=args.gamma_l1,
+        gamma_l1_prox=getattr(args, "gamma_l1_prox", False),
+        augment=not args.no_augment,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        hard_weight=getattr(args, "hard_weight", 1.0),
+        ema=args.ema,
+        init=getattr(args, "init", ""),
+        skip_bad_images=getattr(args, "skip_bad_images", False),
+    )
+
+
+def run_training(args: argparse.Namespace, build, info, extra_config: dict, extra_loss=None, prepare=None) -> int:
+    """Shared tail of every training command: data, strategy, fit, final evaluation.
+
+    ``prepare(train) -> (train, extra_loss)`` may rewrite the training set first (cached teacher)."""
+    from plates.distribute import create_strategy
+    from plates.evaluate import evaluate_model, summary_lines, write_eval
+    from plates.modelio import load_model
+    from plates.readers import read_sources
+    from plates.training import Trainer
+
+    strategy = create_strategy(args.strategy, args.devices)
+    train = read_sources(args.train, info.spec)
+    val = read_sources([args.val], info.spec) if args.val else None
+    if val is not None and getattr(args, "skip_bad_images", False):  # the final evaluation reads it too
+        from plates import logger
+        from plates.checker import unreadable
+
+        bad = unreadable(val)
+        if bad:
+            logger.warning("left out %d unreadable validation images (first: %s)", len(bad), bad[0][1])
+            val = val.subset(sorted(set(range(len(val))) - {i for i, _ in bad}))
+    if prepare is not None:
+        train, extra_loss = prepare(train)
+    trainer = Trainer(
+        build, info, train_config(args), args.run, strategy, extra_loss=extra_loss, progress=not args.quiet
+    )
+    trainer.write_run_files(
+        extra_config,
+        {"train": args.train, "train_images": len(train), "val": args.val, "val_images": len(val) if val else 0},
+    )
+    result = trainer.fit(train, val)
+    if val is not None:
+        model, info = load_model(args.run)
+        metrics, probs = evaluate_model(model, info, val)
+        write_eval(
+            args.run,
+            f"{model.name} on {args.val}",
+            metrics,
+            info,
+            val.labels,
+            probs,
+            {"data": args.val, "train_seconds": result["train_seconds_this_session"]},
+        )
+        print("\n".join(summary_lines(metrics)))
+    from plates.modelio import model_file
+
+    print(f"model: {model_file(args.run)} (+ labels.json); logs: {args.run}/tb; history: {args.run}/history.json")
+    return 0
