@@ -7,6 +7,7 @@
 #   round 1: labels only (synthetic + real-dev half x10)
 #   round 2: round 1's model pseudo-labels the unlabelled crops (the province head needs 0.99);
 #            fine-tune round 1's model with them added (x4), at half the peak learning rate
+#   round 3: the same again from round 2 (its pseudo-labels replace round 1's)
 # N (default 100000) synthetic plates; EPOCHS (default 12) x 800 steps in round 1, EPOCHS2 (6) in round 2.
 source "$(dirname "$0")/setup.sh"
 N=${N:-100000}
@@ -22,18 +23,24 @@ S=("${S1_A05[@]}")
 SRC=(--train $SYN --train "$R/real-dev-split/train.txt*10" --val $VAL --batch-size 64 --quiet)
 R1=$R/ref-student-r1
 R2=$R/ref-student-r2
+R3=$R/ref-student-r3
 done_run $R1 || step $B/student train "${SRC[@]}" --run $R1 "${S[@]}" --epochs $EPOCHS
 [ -f $R/pseudo-r1.txt ] || step $B/teacher pseudo-label $R1 --unlabelled $UNL --out $R/pseudo-r1.txt --threshold 0.9 --head-threshold char1=0.99
 done_run $R2 || step $B/student train "${SRC[@]}" --train "$R/pseudo-r1.txt*4" --run $R2 "${S[@]}" \
   --init $R1 --epochs $EPOCHS2 --lr 1.5e-3 --warmup-epochs 0.25
+[ -f $R/pseudo-r2.txt ] || step $B/teacher pseudo-label $R2 --unlabelled $UNL --out $R/pseudo-r2.txt --threshold 0.9 --head-threshold char1=0.99
+done_run $R3 || step $B/student train "${SRC[@]}" --train "$R/pseudo-r2.txt*4" --run $R3 "${S[@]}" \
+  --init $R2 --epochs $EPOCHS2 --lr 1.5e-3 --warmup-epochs 0.25
 BUNDLES=$R/ref-bundles
 export_all $R1 tflite-int8
-export_all $R2 tflite-fp32 tflite-int8
+export_all $R2 tflite-int8
+export_all $R3 tflite-fp32 tflite-int8
 for data in $VAL $R/real-dev-split/val.txt; do
   name=reference_student_$(basename ${data%.txt} | tr - _)
-  step $B/benchmarks accuracy $R1 $BUNDLES/ref-student-r1-tflite-int8 $R2 $BUNDLES/ref-student-r2-tflite-fp32 \
-    $BUNDLES/ref-student-r2-tflite-int8 --data $data --name $name --out benchmarks/results \
-    --title "reference student, round 1 (labels only) vs round 2 (+ pseudo-labels), on $(basename $data)"
+  step $B/benchmarks accuracy $R1 $BUNDLES/ref-student-r1-tflite-int8 $R2 $BUNDLES/ref-student-r2-tflite-int8 \
+    $R3 $BUNDLES/ref-student-r3-tflite-fp32 $BUNDLES/ref-student-r3-tflite-int8 --data $data --name $name \
+    --out benchmarks/results \
+    --title "reference student, round 1 (labels only) vs rounds 2 and 3 (+ pseudo-labels), on $(basename $data)"
 done
-step $B/benchmarks record $R1 $R2 --out benchmarks/results/reference_student_run \
+step $B/benchmarks record $R1 $R2 $R3 --out benchmarks/results/reference_student_run \
   --title "reference student: width-0.5 neck-64 stride-1 Small, v6 synthetic + real-dev half, then + pseudo-labels"
