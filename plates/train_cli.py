@@ -138,6 +138,8 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
         {"train": args.train, "train_images": len(train), "val": args.val, "val_images": len(val) if val else 0},
     )
     result = trainer.fit(train, val)
+    if not trainer.is_chief:
+        return 0
     if val is not None:
         model, info = load_model(args.run)
         metrics, probs = evaluate_model(model, info, val)

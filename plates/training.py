@@ -105,6 +105,20 @@ def predict_probs(
     return {n: np.concatenate(c) if c else np.zeros((0,)) for n, c in chunks.items()}
 
 
+def chief_and_task(strategy: tf.distribute.Strategy) -> tuple[bool, int]:
+    """(is this process the chief, its task index): the chief is task ``chief``, or worker 0
+    when the cluster has no chief; a single process is its own chief."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if not task_type:
+        return True, 0
+    task_id = int(resolver.task_id or 0)
+    if task_type == "chief":
+        return True, task_id
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return task_type == "worker" and task_id == 0 and not has_chief, task_id
+
+
 class Trainer:
     """Train ``build_model()`` (built inside the strategy scope) on labelled samples."""
 
@@ -121,6 +135,10 @@ class Trainer:
     ):
         self.info, self.config, self.run_dir = info, config, Path(run_dir)
         self.strategy = strategy or tf.distribute.get_strategy()
+        self.is_chief, task = chief_and_task(self.strategy)
+        # every worker saves (MultiWorkerMirrored needs all of them in a save); only the chief
+        # writes the run folder, the others a scratch folder inside it that they remove at the end
+        self.out_dir = self.run_dir if self.is_chief else self.run_dir / f".worker-{task}"
         self.progress = progress
         self.augment = augment if augment is not None else (Augment() if config.augment else Augment.off())
         keras.utils.set_random_seed(config.seed)
@@ -193,7 +211,7 @@ class Trainer:
             raise PlateError(f"training set has {len(train)} images, fewer than one batch of {cfg.batch_size}")
         steps = cfg.steps_per_epoch or max(1, len(train) // cfg.batch_size)
         total_steps = steps * cfg.epochs
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
         self._check_resume(cfg)
         with self.strategy.scope():
             self.schedule = schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
@@ -206,19 +224,23 @@ class Trainer:
             ckpt = tf.train.Checkpoint(
                 model=self.model, optimizer=self.optimizer, epoch=self.epoch, best=self.best, **ghm, **extra
             )
-        manager = tf.train.CheckpointManager(ckpt, self.run_dir / "checkpoints", max_to_keep=2)
-        if manager.latest_checkpoint:
-            ckpt.restore(manager.latest_checkpoint)
+        manager = tf.train.CheckpointManager(ckpt, self.out_dir / "checkpoints", max_to_keep=2)
+        latest = tf.train.latest_checkpoint(str(self.run_dir / "checkpoints"))  # the chief's, for every worker
+        # decided from what every worker sees before its first step, so all of them save alike
+        saved = model_file(self.run_dir).exists()
+        if latest:
+            ckpt.restore(latest)
             logger.info(
                 "resumed from %s (epoch %d, step %d)",
-                manager.latest_checkpoint,
+                latest,
                 int(self.epoch.numpy()),
                 int(self.optimizer.iterations.numpy()),
             )
-        elif cfg.init:
+        elif cfg.init:  # a new run
             self._load_init(cfg.init)
         history_path = self.run_dir / "history.json"
-        history = json.loads(history_path.read_text()) if history_path.exists() and manager.latest_checkpoint else []
+        history = json.loads(history_path.read_text()) if history_path.exists() and latest else []
+        history_path = self.out_dir / "history.json"
         global_batch = cfg.batch_size
         train_ds = make_dataset(
             train,
@@ -237,7 +259,7 @@ class Trainer:
         if val is not None and len(val):  # decoded before any step: a bad file costs no epoch
             val_ds, kept = decode_all(val, self.info.size, cfg.skip_bad_images)
             val = val.subset(kept)
-        writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+        writer = tf.summary.create_file_writer(str(self.out_dir / "tb"))
         train_step = self._build_step()
         start = time.time()
         from tqdm import tqdm
@@ -298,13 +320,18 @@ class Trainer:
             if score > float(self.best.numpy()):
                 self.best.assign(score)
                 with self._averaged():
-                    save_model(self.run_dir, self.model, self.info)
+                    save_model(self.out_dir, self.model, self.info)
+                saved = True
             self.epoch.assign_add(1)
             manager.save()
             write_json(history_path, history)
-        if not model_file(self.run_dir).exists():
+        if not saved:
             with self._averaged():
-                save_model(self.run_dir, self.model, self.info)
+                save_model(self.out_dir, self.model, self.info)
+        if not self.is_chief:
+            import shutil
+
+            shutil.rmtree(self.out_dir, ignore_errors=True)
         summary = {
             "epochs": cfg.epochs,
             "steps_per_epoch": steps,
@@ -365,8 +392,11 @@ class Trainer:
     def write_run_files(self, extra_config: dict[str, Any], data: dict[str, Any]) -> None:
         """config.json and manifest.json; a resumed run keeps its first manifest and logs the resume.
 
-        Refuses before writing anything when the folder holds a run with another config."""
+        Refuses before writing anything when the folder holds a run with another config. Only the
+        chief writes them (every worker checks)."""
         self._check_resume(self.config, extra_config)
+        if not self.is_chief:
+            return
         write_json(self.run_dir / "config.json", {"train": dataclasses.asdict(self.config), **extra_config})
         path = self.run_dir / "manifest.json"
         current = manifest(

@@ -188,6 +188,83 @@ def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
     assert result["zeros"] > 0.5  # the proximal gamma step runs in cross-replica context
 
 
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_two_workers_train_alike_only_the_chief_writes_and_a_rerun_resumes(synth_dir, tmp_path):
+    """MultiWorkerMirroredStrategy with two worker processes on this host (TF_CONFIG, two local
+    ports): both end with the same weights, only worker 0 (the chief) leaves files in the run
+    folder, and the same command run again resumes from the chief's checkpoint. (The default
+    suite runs it: two TensorFlow processes, well under a minute on 2 cores.)"""
+    import os
+    from pathlib import Path
+
+    run = tmp_path / "mw"
+    code = textwrap.dedent(f"""
+        import hashlib, json, sys
+        from plates.distribute import create_strategy
+        strategy = create_strategy("multiworker")
+        from plates.readers import read_any
+        from plates.spec import default_spec
+        from plates.training import TrainConfig, Trainer
+        from tests.conftest import tiny_model
+        spec = default_spec()
+        samples = read_any({str(synth_dir)!r}, spec)
+        cfg = TrainConfig(epochs=int(sys.argv[1]), batch_size=16, steps_per_epoch=3, augment=False)
+        t = Trainer(lambda: tiny_model(spec)[0], tiny_model(spec)[1], cfg, {str(run)!r}, strategy, progress=False)
+        t.write_run_files({{}}, {{}})
+        r = t.fit(samples)
+        digest = hashlib.sha256(b"".join(w.numpy().tobytes() for w in t.model.weights)).hexdigest()
+        print(json.dumps({{"chief": t.is_chief, "weights": digest, "epochs": [h["epoch"] for h in r["history"]],
+                          "steps": int(t.optimizer.iterations.numpy())}}))
+    """)
+    root = Path(__file__).resolve().parents[1]
+
+    def train(epochs: int) -> list[dict]:
+        ports = _free_ports(2)
+        procs = []
+        for index in range(2):
+            tf_config = {
+                "cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+                "task": {"type": "worker", "index": index},
+            }
+            env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "CUDA_VISIBLE_DEVICES": ""}
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", code, str(epochs)],
+                    cwd=root,
+                    env=env,
+                    text=True,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            )
+        outs = [p.communicate(timeout=400) for p in procs]
+        for p, (_, err) in zip(procs, outs, strict=True):
+            assert p.returncode == 0, err[-3000:]
+        return [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+
+    first = train(1)
+    assert [r["chief"] for r in first] == [True, False]
+    assert first[0]["weights"] == first[1]["weights"] and first[0]["steps"] == 3
+    written = sorted(p.relative_to(run).as_posix() for p in run.iterdir())
+    assert not any(name.startswith(".worker") for name in written)  # the other worker cleaned up
+    assert {"config.json", "manifest.json", "history.json", "model.keras", "checkpoints"} <= set(written)
+    again = train(1)  # the same command again: both workers restore the chief's last checkpoint, nothing to redo
+    assert [r["epochs"] for r in again] == [[1], [1]] and [r["steps"] for r in again] == [3, 3]
+    assert again[0]["weights"] == again[1]["weights"] == first[0]["weights"]
+    assert len(json.loads((run / "manifest.json").read_text())["resumes"]) == 1  # written once, by the chief
+
+
 def test_radam_minimises_a_quadratic_and_warmup_schedule():
     var = keras.backend.variable(np.array([3.0, -2.0], np.float32))
     import tensorflow as tf
