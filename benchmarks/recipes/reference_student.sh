@@ -5,10 +5,10 @@
 # selection (the best epoch) is on plates-real-val, which is never trained or calibrated on;
 # int8 is calibrated on the real-dev training half. Resumable: rerun to continue.
 #   round 1: labels only (synthetic + real-dev half x10)
-#   round 2: round 1's model pseudo-labels the unlabelled crops (the province head needs 0.99);
-#            fine-tune round 1's model with them added (x4), at half the peak learning rate
-#   round 3: the same again from round 2 (its pseudo-labels replace round 1's)
-# N (default 100000) synthetic plates; EPOCHS (default 12) x 800 steps in round 1, EPOCHS2 (6) in round 2.
+#   round k = 2..ROUNDS: round k-1 pseudo-labels the unlabelled crops (the province head needs
+#            0.99); fine-tune round k-1's model with them added (x4), at half the peak learning rate
+# N (default 100000) synthetic plates; EPOCHS (default 12) x 800 steps in round 1, EPOCHS2 (6) in each
+# later round; ROUNDS (default 5).
 source "$(dirname "$0")/setup.sh"
 N=${N:-100000}
 EPOCHS=${EPOCHS:-12}
@@ -21,26 +21,27 @@ UNL=../shared/data/plates-real-unlabelled
 [ -f $R/real-dev-split/val.txt ] || step $B/plates split $DEV --fraction 0.5 --seed 0 --out $R/real-dev-split
 S=("${S1_A05[@]}")
 SRC=(--train $SYN --train "$R/real-dev-split/train.txt*10" --val $VAL --batch-size 64 --quiet)
-R1=$R/ref-student-r1
-R2=$R/ref-student-r2
-R3=$R/ref-student-r3
+ROUNDS=${ROUNDS:-5}
+run_of() { echo $R/ref-student-r$1; }
+R1=$(run_of 1)
 done_run $R1 || step $B/student train "${SRC[@]}" --run $R1 "${S[@]}" --epochs $EPOCHS
-[ -f $R/pseudo-r1.txt ] || step $B/teacher pseudo-label $R1 --unlabelled $UNL --out $R/pseudo-r1.txt --threshold 0.9 --head-threshold char1=0.99
-done_run $R2 || step $B/student train "${SRC[@]}" --train "$R/pseudo-r1.txt*4" --run $R2 "${S[@]}" \
-  --init $R1 --epochs $EPOCHS2 --lr 1.5e-3 --warmup-epochs 0.25
-[ -f $R/pseudo-r2.txt ] || step $B/teacher pseudo-label $R2 --unlabelled $UNL --out $R/pseudo-r2.txt --threshold 0.9 --head-threshold char1=0.99
-done_run $R3 || step $B/student train "${SRC[@]}" --train "$R/pseudo-r2.txt*4" --run $R3 "${S[@]}" \
-  --init $R2 --epochs $EPOCHS2 --lr 1.5e-3 --warmup-epochs 0.25
+for k in $(seq 2 $ROUNDS); do
+  prev=$(run_of $((k - 1))) pseudo=$R/pseudo-r$((k - 1)).txt
+  [ -f $pseudo ] || step $B/teacher pseudo-label $prev --unlabelled $UNL --out $pseudo --threshold 0.9 \
+    --head-threshold char1=0.99
+  done_run $(run_of $k) || step $B/student train "${SRC[@]}" --train "$pseudo*4" --run $(run_of $k) "${S[@]}" \
+    --init $prev --epochs $EPOCHS2 --lr 1.5e-3 --warmup-epochs 0.25
+done
+LAST=$(run_of $ROUNDS)
 BUNDLES=$R/ref-bundles
 export_all $R1 tflite-int8
-export_all $R2 tflite-int8
-export_all $R3 tflite-fp32 tflite-int8
+export_all $LAST tflite-fp32 tflite-int8
+ROUND_RUNS=$(for k in $(seq 1 $ROUNDS); do run_of $k; done)
 for data in $VAL $R/real-dev-split/val.txt; do
-  name=reference_student_$(basename ${data%.txt} | tr - _)
-  step $B/benchmarks accuracy $R1 $BUNDLES/ref-student-r1-tflite-int8 $R2 $BUNDLES/ref-student-r2-tflite-int8 \
-    $R3 $BUNDLES/ref-student-r3-tflite-fp32 $BUNDLES/ref-student-r3-tflite-int8 --data $data --name $name \
-    --out benchmarks/results \
-    --title "reference student, round 1 (labels only) vs rounds 2 and 3 (+ pseudo-labels), on $(basename $data)"
+  case $data in $VAL) name=reference_student_plates_real_val ;; *) name=reference_student_plates_real_dev_heldout ;; esac
+  step $B/benchmarks accuracy $ROUND_RUNS $BUNDLES/ref-student-r1-tflite-int8 $BUNDLES/$(basename $LAST)-tflite-fp32 \
+    $BUNDLES/$(basename $LAST)-tflite-int8 --data $data --name $name --out benchmarks/results \
+    --title "reference student: round 1 (labels only), then each pseudo-label round, on $(basename $data)"
 done
-step $B/benchmarks record $R1 $R2 $R3 --out benchmarks/results/reference_student_run \
-  --title "reference student: width-0.5 neck-64 stride-1 Small, v6 synthetic + real-dev half, then + pseudo-labels"
+step $B/benchmarks record $ROUND_RUNS --out benchmarks/results/reference_student_run \
+  --title "reference student: width-0.5 neck-64 stride-1 Small, v6 synthetic + real-dev half, then pseudo-label rounds"

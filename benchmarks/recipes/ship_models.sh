@@ -12,7 +12,7 @@ VAL=../shared/data/plates-real-val
 best() {  # the run folder whose eval.json (on plates-real-val) has the highest full-plate accuracy
   $B/python -c 'import json, sys; print(max(sys.argv[1:], key=lambda r: json.load(open(r + "/eval.json"))["plate_accuracy"]))' "$@"
 }
-MODEL=${MODEL:-$(best $R/ref-student-r1 $R/ref-student-r2 $R/ref-student-r3)}
+MODEL=${MODEL:-$(best $R/ref-student-r[0-9]*)}
 OUT=models/student
 echo "shipping $MODEL into $OUT"
 rm -rf $OUT && mkdir -p $OUT/keras
@@ -31,5 +31,5 @@ step $B/benchmarks card $OUT --samples models/samples \
   --results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json \
   --results plates-real-val=benchmarks/results/reference_models_val.json \
   --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, 32x96" \
-  --trained-on "the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled (rounds 2 and 3 fine-tune the previous round with them); int8 calibrated on the plates-real-dev training half" \
+  --trained-on "the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled (each later round fine-tunes the previous one with them); int8 calibrated on the plates-real-dev training half" \
   --recipe "benchmarks/recipes/reference_student.sh && benchmarks/recipes/ship_models.sh   # shipped: $MODEL"
