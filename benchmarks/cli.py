@@ -213,6 +213,17 @@ def cmd_device_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare_reads(args: argparse.Namespace) -> int:
+    from benchmarks.reads import compare_reads, write_comparison
+    from plates.runinfo import command
+
+    result = compare_reads(args.device, args.host)
+    for r in result["bundles"]:
+        print(f"{r['bundle']}: same text on {100 * r['same_text']:.2f}% of {r['images']} images")
+    print(f"wrote {write_comparison(result, args.out, command())} (+ .json)")
+    return 0
+
+
 def cmd_card(args: argparse.Namespace) -> int:
     """Write (or --check) the model card of a shipped model folder."""
     from benchmarks.card import CardError, CardInputs, check_card, write_card
@@ -313,6 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bundles", nargs="+")
     p.add_argument("--out", default="plates-bench.tar.gz")
     p.set_defaults(func=cmd_device_package)
+    p = sub.add_parser(
+        "compare-reads", help="do a device's bundles read the same plates as the host's? (runner --images)"
+    )
+    p.add_argument("device", help="runner.py JSON from the device (or emulator)")
+    p.add_argument("host", help="runner.py JSON from the host, same bundles and images")
+    p.add_argument("--out", required=True, help="output path without suffix (.md and .json)")
+    p.set_defaults(func=cmd_compare_reads)
+
     p = sub.add_parser("card", help="model card (MODEL.md + card.json) of a shipped folder from benchmark results")
     p.add_argument("folder", help="shipped model folder (bundles and/or a Keras folder below it)")
     p.add_argument("--results", action="append", default=[], metavar="SET=JSON", help="'benchmarks run' output per set")

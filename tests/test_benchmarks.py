@@ -1,4 +1,6 @@
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -366,6 +368,9 @@ def test_device_package_runs_without_tensorflow_and_merges(tmp_path, spec, synth
             "1",
             "--min-seconds",
             "0",
+            "--images",
+            *synth_samples.paths[:6],
+            "--emulated",
             "--out",
             str(tmp_path / "device.json"),
         ],
@@ -380,6 +385,17 @@ def test_device_package_runs_without_tensorflow_and_merges(tmp_path, spec, synth
     assert [x["threads"] for x in lats] == [1, 2] and all(x["runs"] >= 5 and len(x["round_p50_ms"]) == 3 for x in lats)
     assert main(["report", str(tmp_path / "device.json"), "--out", str(tmp_path / "rep")]) == 0
     assert "tiny-fp32" in (tmp_path / "rep" / "report.md").read_text()
+    reads = result["artefacts"][0]["reads"]
+    assert reads["images"] == 6 and len(reads["texts"]) == 6 and "emulation" in result["machine"]["note"]
+    host = json.loads((tmp_path / "device.json").read_text())
+    first = next(iter(host["artefacts"][0]["reads"]["texts"]))
+    host["artefacts"][0]["reads"]["texts"][first] = "京A00000"  # one plate read differently
+    (tmp_path / "host.json").write_text(json.dumps(host))
+    argv = ["compare-reads", str(tmp_path / "device.json"), str(tmp_path / "host.json"), "--out", str(tmp_path / "cmp")]
+    assert main(argv) == 0
+    cmp = json.loads((tmp_path / "cmp.json").read_text())["bundles"][0]
+    assert cmp["images"] == 6 and cmp["same_text"] == pytest.approx(5 / 6) and list(cmp["differences"]) == [first]
+    assert "83.33%" in (tmp_path / "cmp.md").read_text()
 
 
 def test_accuracy_and_latency_commands_measure_only_their_half(tmp_path, spec, synth_dir, synth_samples):
@@ -494,3 +510,50 @@ def test_a_corrupt_bundle_is_one_line_in_benchmarks_run(tmp_path, capsys, spec):
     assert main(["latency", str(bundle), "--runs", "2", "--warmup", "1", "--min-seconds", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "model.tflite" in err and "Traceback" not in err
+
+
+ARM64_ROOT = Path(os.environ.get("ARM64_ROOT", "/work/arm64root"))
+ARM64_SITE = Path(os.environ.get("ARM64_SITE", "/work/arm64site"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("qemu-aarch64-static") is None or not (ARM64_SITE / "ai_edge_litert").is_dir(),
+    reason="needs qemu-user-static and the arm64 root of benchmarks/recipes/aarch64_emulation.sh",
+)
+def test_device_runner_under_aarch64_emulation_reads_like_the_host(tmp_path, spec, synth_samples):
+    import subprocess
+    import sys
+
+    from benchmarks.cli import main
+    from deploy.export import TFLiteOptions, export_tflite
+    from plates.pipeline import load_images
+    from tests.conftest import tiny_model
+
+    model, info = tiny_model(spec)
+    images = load_images(synth_samples.subset(range(32)), info.size)
+    export_tflite(model, info, tmp_path / "b" / "tiny-int8", TFLiteOptions("int8"), images, images, 0.0)
+    root = Path(__file__).resolve().parents[1]
+    runner = [str(root / "benchmarks" / "device" / "runner.py"), str(tmp_path / "b" / "tiny-int8")]
+    runner += ["--images", *synth_samples.paths[:24], "--threads", "1", "--runs", "3", "--warmup", "1"]
+    runner += ["--min-seconds", "0", "--rounds", "1"]
+    shutil.copy(root / "deploy" / "predictor.py", tmp_path / "predictor.py")
+    shutil.copy(runner[0], tmp_path / "runner.py")
+    runner[0] = str(tmp_path / "runner.py")  # the device package's layout: predictor.py beside the runner
+    qemu = ["qemu-aarch64-static", "-L", str(ARM64_ROOT), str(ARM64_ROOT / "usr/bin/python3.11")]
+    env = {**os.environ, "PYTHONPATH": str(ARM64_SITE)}
+    for cmd, out in ((qemu, "arm.json"), ([sys.executable], "host.json")):
+        done = subprocess.run(
+            [*cmd, *runner, "--out", str(tmp_path / out)],
+            env=env if cmd is qemu else None,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((tmp_path / "arm.json").read_text())["machine"]["arch"] == "aarch64"
+    assert (
+        main(["compare-reads", str(tmp_path / "arm.json"), str(tmp_path / "host.json"), "--out", str(tmp_path / "c")])
+        == 0
+    )
+    assert json.loads((tmp_path / "c.json").read_text())["bundles"][0]["same_text"] >= 0.99

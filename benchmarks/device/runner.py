@@ -5,6 +5,10 @@ numpy``; 32-bit: ``pip install tflite-runtime 'numpy<2'``) and ``predictor.py`` 
 Writes the same JSON as ``benchmarks run``, which ``benchmarks report`` merges::
 
     python3 runner.py bundles/* --threads 1 4 --out pi.json
+
+``--images DIR`` also records what every bundle reads on those crops (named by plate text),
+so a device's readings can be compared with the host's (``benchmarks compare-reads``).
+``--emulated`` marks a run under CPU emulation (qemu): its latencies are not device timings.
 """
 
 from __future__ import annotations
@@ -68,6 +72,21 @@ def in_turns(fns: list, warmup: int, runs: int, min_seconds: float, rounds: int)
     return [{**stats(np.asarray(s), 1), "round_p50_ms": medians[i], "peak_rss_mb": peak} for i, s in enumerate(samples)]
 
 
+def image_files(sources: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for s in map(Path, sources):
+        files += sorted(f for f in s.iterdir() if f.suffix.lower() in (".jpg", ".jpeg", ".png")) if s.is_dir() else [s]
+    return files
+
+
+def reads(bundle: Path, files: list[Path]) -> dict:
+    """Text read on every image (one at a time, as a device reads), and how many match the name."""
+    p = Predictor(bundle)
+    texts = {f.name: p.read(p.load(f))[0]["text"] for f in files}
+    correct = sum(text == Path(name).stem for name, text in texts.items())
+    return {"images": len(files), "correct": correct, "texts": texts}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bundles", nargs="+")
@@ -77,7 +96,10 @@ def main() -> int:
     ap.add_argument("--min-seconds", type=float, default=10.0)
     ap.add_argument("--rounds", type=int, choices=range(1, 101), default=5, metavar="1-100", help="timed in turns")
     ap.add_argument("--out", default="device.json")
+    ap.add_argument("--images", nargs="+", default=[], help="crops named by plate text: record what each bundle reads")
+    ap.add_argument("--emulated", action="store_true", help="running under CPU emulation: latency is not a timing")
     args = ap.parse_args()
+    files = image_files(args.images)
     artefacts, settings = [], []
     for b in map(Path, args.bundles):
         try:
@@ -99,6 +121,8 @@ def main() -> int:
                 "latency": [],
             }
         )
+        if files:
+            artefacts[-1]["reads"] = reads(b, files)
         settings += [(artefacts[-1], fn, desc) for fn, desc in found]
     measured = in_turns([fn for _, fn, _ in settings], args.warmup, args.runs, args.min_seconds, args.rounds)
     for i, (artefact, _, desc) in enumerate(settings):  # no zip(strict=): Python 3.9 on 32-bit Pi OS
@@ -115,6 +139,7 @@ def main() -> int:
             "system": platform.platform(),
             "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(),
+            **({"note": "CPU emulation (qemu-user): latencies are not device timings"} if args.emulated else {}),
         },
         "versions": {"python": platform.python_version(), "numpy": np.__version__},
         "settings": {
