@@ -86,7 +86,7 @@ def run_shipped(
             slimmed,
             *train,
             "--val",
-            held,
+            str(val) if val is not None else held,  # selection on the selection set, never the report set
             "--epochs",
             str(epochs),
             "--steps-per-epoch",
