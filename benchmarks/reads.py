@@ -17,12 +17,12 @@ def _reads(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, dict]]:
     by_name = {a["name"]: a["reads"] for r in runs for a in r["artefacts"] if "reads" in a}
     if not by_name:
         raise DataError(f"{path}: no bundle readings in it (run the device runner with --images)")
-    return runs[0].get("machine", {}), by_name
+    return {"machine": runs[0].get("machine", {}), "versions": runs[0].get("versions", {})}, by_name
 
 
 def compare_reads(device: str | os.PathLike, host: str | os.PathLike) -> dict[str, Any]:
-    dev_machine, dev = _reads(device)
-    host_machine, ref = _reads(host)
+    dev_meta, dev = _reads(device)
+    host_meta, ref = _reads(host)
     rows = []
     for name in sorted(dev.keys() & ref.keys()):
         a, b = dev[name]["texts"], ref[name]["texts"]
@@ -41,8 +41,8 @@ def compare_reads(device: str | os.PathLike, host: str | os.PathLike) -> dict[st
     if not rows:
         raise DataError(f"{device} and {host} share no bundle names")
     return {
-        "device": {"file": str(device), "machine": dev_machine},
-        "host": {"file": str(host), "machine": host_machine},
+        "device": {"file": str(device), **dev_meta},
+        "host": {"file": str(host), **host_meta},
         "bundles": rows,
     }
 
@@ -50,12 +50,15 @@ def compare_reads(device: str | os.PathLike, host: str | os.PathLike) -> dict[st
 def write_comparison(result: dict[str, Any], out: str | os.PathLike, command: str) -> Path:
     out = Path(out)
     d, h = result["device"]["machine"], result["host"]["machine"]
+    dv, hv = result["device"]["versions"], result["host"]["versions"]
     lines = [
         "# Same plates read on two runtimes",
         "",
         f"- command: `{command}`",
         f"- device: {d.get('arch')} {d.get('system', '')}" + (f" ({d['note']})" if d.get("note") else ""),
+        f"  ({', '.join(f'{k} {v}' for k, v in dv.items())})",
         f"- host: {h.get('arch')} {h.get('cpu', '')} {h.get('system', '')}",
+        f"  ({', '.join(f'{k} {v}' for k, v in hv.items())})",
         "",
         "| bundle | images | same text | device reads correctly | host reads correctly |",
         "|---|---:|---:|---:|---:|",

@@ -87,6 +87,18 @@ def reads(bundle: Path, files: list[Path]) -> dict:
     return {"images": len(files), "correct": correct, "texts": texts}
 
 
+def runtime_versions() -> dict:
+    from importlib import metadata
+
+    out = {}
+    for name in ("ai-edge-litert", "tflite-runtime", "onnxruntime", "pillow"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bundles", nargs="+")
@@ -141,7 +153,7 @@ def main() -> int:
             "cores": os.cpu_count(),
             **({"note": "CPU emulation (qemu-user): latencies are not device timings"} if args.emulated else {}),
         },
-        "versions": {"python": platform.python_version(), "numpy": np.__version__},
+        "versions": {"python": platform.python_version(), "numpy": np.__version__, **runtime_versions()},
         "settings": {
             "threads": args.threads,
             "batches": [1],
