@@ -449,7 +449,7 @@ def test_main_job_slims_the_shipped_model_and_reports_its_speed_up(tmp_path, spe
         "out/bundles/slimmed-tflite-int8",
         "out/bundles/slimmed-onnx-fp32",
     }
-    assert rows["out/slimmed"]["macs"] <= 0.5 * rows["models/student/keras"]["macs"]
+    assert rows["out/slimmed"]["macs"] <= 0.75 * rows["models/student/keras"]["macs"]  # FLOPS["student"]
     assert all(a["latency"] and "accuracy" in a for a in rows.values())
     printed = capsys.readouterr().out
     assert "faster than" in printed and "report/report.md" in printed
