@@ -60,7 +60,14 @@ def check_card(folder: str | os.PathLike) -> list[str]:
     import json
 
     folder = Path(folder)
-    card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    try:
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CardError(
+            f"{folder / 'card.json'}: missing (write it with benchmarks card FOLDER --results ...)"
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CardError(f"{folder / 'card.json'}: not valid JSON ({exc})") from None
     recorded, actual = card["files"], file_hashes(folder)
     problems = [f"{rel}: in the card, missing on disk" for rel in recorded.keys() - actual.keys()]
     problems += [f"{rel}: on disk, not in the card" for rel in actual.keys() - recorded.keys()]

@@ -19,5 +19,9 @@ class DataError(PlateError):
     """A data file or folder cannot be read."""
 
 
+class OptionError(PlateError):
+    """An option value only checkable after parsing (e.g. NAME=VALUE pairs)."""
+
+
 class ModelError(PlateError):
     """A model file is missing, corrupt, or not a multi-head classifier."""

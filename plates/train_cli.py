@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from plates.errors import OptionError
+
 
 def parse_weights(items: Sequence[str], option: str = "--head-weight") -> dict[str, float]:
     out = {}
@@ -15,7 +17,7 @@ def parse_weights(items: Sequence[str], option: str = "--head-weight") -> dict[s
         try:
             out[name] = float(value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{option} wants NAME=FLOAT, got {item!r}") from None
+            raise OptionError(f"{option} wants NAME=FLOAT, got {item!r}") from None
     return out
 
 

@@ -82,11 +82,9 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
     from plates.modelio import load_model
     from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label, write_pseudo_labels
 
+    head_thresholds = tuple(parse_weights(args.head_threshold, "--head-threshold").items())  # OptionError
     try:
-        head_thresholds = tuple(parse_weights(args.head_threshold, "--head-threshold").items())
         config = PseudoLabelConfig(args.threshold, args.min_char_heads, head_thresholds=head_thresholds)
-    except argparse.ArgumentTypeError as exc:  # not NAME=FLOAT
-        raise DataError(str(exc)) from None
     except ValueError as exc:  # a threshold outside (0, 1]
         raise DataError(f"--head-threshold: {exc}") from None
     model, info = load_model(args.model)
