@@ -35,6 +35,7 @@ class CardInputs:
     trained_on: str
     recipe: str
     notes: str = ""
+    selection: str = SELECTION_NOTE
 
 
 def sha256(path: Path) -> str:
@@ -153,7 +154,7 @@ def build_card(
         "format": "plate-edge-card/1",
         "title": inputs.title,
         "trained_on": inputs.trained_on,
-        "selection": SELECTION_NOTE,
+        "selection": inputs.selection,
         "recipe": inputs.recipe,
         "notes": inputs.notes,
         "samples": str(samples) if samples is not None else None,

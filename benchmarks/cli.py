@@ -241,7 +241,13 @@ def cmd_card(args: argparse.Namespace) -> int:
         results[name] = path
     if not results:
         raise CardError("give at least one --results SET=RESULT.json (a 'benchmarks run' output)")
-    inputs = CardInputs(args.title, args.trained_on, args.recipe, args.notes)
+    inputs = CardInputs(
+        args.title,
+        args.trained_on,
+        args.recipe,
+        args.notes,
+        **({"selection": args.selection} if args.selection else {}),
+    )
     print(f"wrote {write_card(args.folder, results, inputs, args.samples)} (+ card.json)")
     return 0
 
@@ -339,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trained-on", default="", help="the training data, in words")
     p.add_argument("--recipe", default="", help="the command that reproduces the model")
     p.add_argument("--notes", default="")
+    p.add_argument("--selection", default="", help="how the model was selected (default: the plates-real-val note)")
     p.add_argument("--samples", help="folder of sample crops named by plate text, read by every bundle")
     p.add_argument("--check", action="store_true", help="only check the files against the card's sha256")
     p.set_defaults(func=cmd_card)

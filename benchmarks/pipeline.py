@@ -1,9 +1,11 @@
-"""The whole flow on synthetic data: generate -> teacher -> student / distil -> QAT ->
-export (TFLite fp32/int8, ONNX fp32/int8) -> accuracy + latency report.
+"""The whole flow from scratch on synthetic data: generate -> teacher -> student / distil ->
+QAT -> export (TFLite fp32/int8, ONNX fp32/int8) -> accuracy + latency report
+(``benchmarks pipeline --scale tiny|small|real``; the README's main job on the shipped models
+is ``benchmarks.shipped``).
 
 Each step is the same CLI command a user would type (printed as it runs), so the pipeline
 doubles as a worked example. ``--scale`` picks the size: ``tiny`` (the test), ``small``
-(the README's main job, minutes on 2 cores) or ``real`` (the recorded run's settings).
+(minutes) or ``real`` (the recorded run's settings, hours).
 Students are the minimalistic MobileNetV3 (ReLU, no squeeze-excite): XNNPACK does not take
 int8 hard-swish, which made the stock int8 student slower than its fp32 twin (``deploy.xnnpack``)."""
 

@@ -77,6 +77,9 @@ def run_shipped(
     else:
         _step(["plates", "synth", "--out", f"{o}/synth-val", "-n", str(min(300, synth)), "--seed", "2", *quiet])
         held, calib = f"{o}/synth-val", f"{o}/synth"
+    select = str(val) if val is not None else f"{o}/synth-select"  # the fine-tune's epoch, never on `held`
+    if val is None:
+        _step(["plates", "synth", "--out", select, "-n", str(min(300, synth)), "--seed", "3", *quiet])
     slimmed = f"{o}/slimmed"
     _step(
         [
@@ -89,7 +92,7 @@ def run_shipped(
             slimmed,
             *train,
             "--val",
-            str(val) if val is not None else held,  # selection on the selection set, never the report set
+            select,
             "--epochs",
             str(epochs),
             "--steps-per-epoch",

@@ -1,8 +1,8 @@
 """Measured on-device-style latency of a Keras model: fp32 TFLite under LiteRT, batch 1.
 
-Slimming is for the device, and on this host TensorFlow's own latency hides most of the
-gain (the slimmed teacher was 1.15x faster under Keras but 2.4x under LiteRT), so both the
-latency budget of ``compress slim --latency`` and its report time the converted model."""
+Slimming is for the device, and TensorFlow's own latency on a host hides most of the gain
+(docs/experiments/002), so both the latency budget of ``compress slim --latency`` and its
+report time the converted model."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def float_ends(model: keras.Model) -> tuple[str, ...]:
     """``--keep-float`` names for ``--float-ends``: the input normalisation layer and the softmaxes.
 
     In full int8, LiteRT runs the whitening's SQUARED_DIFFERENCE / RSQRT / MAXIMUM, the input
-    QUANTIZE and the int8 softmaxes on its own kernels, which cuts XNNPACK's graph into 4 pieces.
+    QUANTIZE and the int8 softmaxes on its own kernels, which cuts XNNPACK's graph into pieces.
     With these few ops in float (int8 in between), XNNPACK takes the whole graph; the input stays
     raw uint8 pixels."""
     from plates.layers import NORMALISERS
@@ -230,10 +230,12 @@ def _parity(model, info, predictor, images: np.ndarray, kind: str, min_agreement
         report["max_abs_prob_diff"],
         report["images"],
     )
+    failed = where.resolve().parent.with_name(where.resolve().parent.name + ".parity-failed.json")
     try:
-        return enforce(report, kind, min_agreement, str(where))
+        report = enforce(report, kind, min_agreement, str(where))
+        failed.unlink(missing_ok=True)  # an earlier failed check's report is stale now
+        return report
     except ParityError as exc:  # the bundle folder keeps its old, passing files: the failed check goes beside it
-        failed = where.parent.with_name(where.parent.name + ".parity-failed.json")
         write_json(failed, {"kind": kind, **report})
         if where.parent.is_dir() and not any(where.parent.iterdir()):
             where.parent.rmdir()  # created by this export, nothing in it

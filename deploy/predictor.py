@@ -226,10 +226,13 @@ def to_rgb(im: Image.Image) -> Image.Image:
     identical): 16-bit and wider grayscale scaled to 8 bits, alpha dropped."""
     if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         a = np.asarray(im, dtype=np.float64)
-        if im.mode.startswith("I;16"):
-            a = a / 257.0
-        elif a.max() > 255:
-            a = a * (255.0 / max(65535.0, float(a.max())) if a.max() > 65535 else 1 / 257.0)
+        top = float(a.max()) if a.size else 0.0
+        if im.mode.startswith("I;16") or 255 < top <= 65535:
+            a = a / 257.0  # 16-bit range
+        elif top > 65535:
+            a = a * (255.0 / top)  # wider: by its maximum
+        elif im.mode == "F" and top <= 1.0:
+            a = a * 255.0  # float 0..1
         im = Image.fromarray(np.round(np.clip(a, 0, 255)).astype(np.uint8), "L")
     return im if im.mode == "RGB" else im.convert("RGB")
 

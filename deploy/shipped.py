@@ -10,7 +10,15 @@ from pathlib import Path
 
 from deploy.predictor import BundleError
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
+
+def _models() -> Path:
+    """The checkout's ``models/`` (an editable install), else ``./models`` (running from a
+    checkout with a plain ``pip install .``, which does not copy the models into site-packages)."""
+    beside = Path(__file__).resolve().parents[1] / "models"
+    return beside if beside.is_dir() or not (Path.cwd() / "models").is_dir() else Path.cwd() / "models"
+
+
+MODELS = _models()
 DEFAULT_BUNDLE = MODELS / "student" / "tflite-int8"
 
 

@@ -1,11 +1,11 @@
 """Which ops of a TFLite model XNNPACK takes, and how many pieces the graph falls into.
 
 An op XNNPACK does not support runs on LiteRT's own kernels and cuts the delegated graph
-in two; every cut costs a hand-over. Measured on MobileNetV3-Small int8 (LiteRT 2.3, x86):
-int8 ``HARD_SWISH`` is not delegated, so 18 hard-swish ops split the graph into 22 pieces
-and the int8 model ran slower than fp32 (one piece); the minimalistic variant (ReLU, no SE)
-has 2 pieces (4 with per-image whitening, whose RSQRT / SQUARED_DIFFERENCE stay outside).
-This is what the "int8 slower than fp32" warning points at."""
+in two; every cut costs a hand-over. int8 ``HARD_SWISH`` is not delegated, so a stock
+MobileNetV3 int8 model falls into many pieces and can run slower than its fp32 twin; the
+minimalistic variant (ReLU, no SE) keeps few, plus those of the per-image whitening, whose
+RSQRT / SQUARED_DIFFERENCE stay outside (docs/experiments/004 and 011). This is what the "int8
+slower than fp32" warning points at."""
 
 from __future__ import annotations
 

@@ -18,14 +18,19 @@ def to_rgb(im: Image.Image) -> Image.Image:
     """8-bit RGB from any mode, the one conversion every reader uses.
 
     Pillow's own ``convert("RGB")`` clips 16-bit and 32-bit grayscale to white; those are
-    scaled to 8 bits instead (16-bit modes by 1/257, wider ones by their maximum). An alpha
-    channel is dropped, as TensorFlow's decoder does: a crop is read as its colours."""
+    scaled to 8 bits instead: 16-bit modes, and wider ones whose values fit 16 bits, by 1/257;
+    values above 16 bits by their maximum; float images in 0..1 by 255; values already in
+    0..255 as they are. An alpha channel is dropped, as TensorFlow's decoder does: a crop is
+    read as its colours."""
     if im.mode in WIDE_MODES:
         a = np.asarray(im, dtype=np.float64)
-        if im.mode.startswith("I;16"):
-            a = a / 257.0
-        elif a.max() > 255:
-            a = a * (255.0 / max(65535.0, float(a.max())) if a.max() > 65535 else 1 / 257.0)
+        top = float(a.max()) if a.size else 0.0
+        if im.mode.startswith("I;16") or 255 < top <= 65535:
+            a = a / 257.0  # 16-bit range
+        elif top > 65535:
+            a = a * (255.0 / top)  # wider: by its maximum
+        elif im.mode == "F" and top <= 1.0:
+            a = a * 255.0  # float 0..1
         im = Image.fromarray(np.round(np.clip(a, 0, 255)).astype(np.uint8), "L")
     return im if im.mode == "RGB" else im.convert("RGB")
 

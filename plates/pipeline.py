@@ -39,9 +39,19 @@ class Augment:
 def decode_all(
     samples: Samples, size: tuple[int, int], skip_bad: bool = False, progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
+    """``(uint8 (N, h, w, 3), indices of the samples kept)``: ``decode_unique`` expanded to one
+    row per kept sample (for evaluation-sized sets; training gathers from the unique rows)."""
+    unique, rows, kept = decode_unique(samples, size, skip_bad, progress)
+    return unique[rows], kept
+
+
+def decode_unique(
+    samples: Samples, size: tuple[int, int], skip_bad: bool = False, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every image of ``samples`` decoded once (Pillow, the one decoder of every path: training,
     evaluation, calibration and the predictor read a file alike), resized or rectified to
-    ``size`` = (h, w): ``(uint8 (N, h, w, 3), indices of the samples kept)``.
+    ``size`` = (h, w): ``(uint8 (U, h, w, 3) of the U distinct files, the row of each kept
+    sample in it, the indices of the samples kept)``.
 
     Decoding up front, before any training step, is what lets a bad file be reported by path
     before an epoch's work is lost; a file repeated by ``SRC*N`` is decoded once. Unreadable
@@ -87,7 +97,7 @@ def decode_all(
     if bad:
         logger.warning("skipped %d unreadable images of %d (first: %s)", len(bad), len(unique), bad[0])
     kept = np.flatnonzero(good[inverse])
-    return images[inverse[kept]], kept
+    return images, inverse[kept], kept
 
 
 def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
@@ -136,16 +146,18 @@ def make_dataset(
     than the set only mixes locally: sources arrive concatenated, so the real crops came in one
     burst per pass and validation accuracy rose and fell with the distance from it,
     docs/experiments/005.)"""
-    images, kept = decode_all(samples, size, skip_bad, progress)
+    unique, rows, kept = decode_unique(samples, size, skip_bad, progress)
     labels = samples.labels[kept].astype(np.int32)
-    if training:
-        images_t, labels_t = tf.constant(images), tf.constant(labels)
+    if training:  # one copy of each distinct image; a repeated source is gathered, not copied
+        images_t, rows_t, labels_t = tf.constant(unique), tf.constant(rows), tf.constant(labels)
         ds = tf.data.Dataset.range(len(labels)).shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
         if repeat:
             ds = ds.repeat()  # each pass draws a new order
-        ds = ds.map(lambda i: (tf.gather(images_t, i), tf.gather(labels_t, i)), num_parallel_calls=AUTOTUNE)
+        ds = ds.map(
+            lambda i: (tf.gather(images_t, tf.gather(rows_t, i)), tf.gather(labels_t, i)), num_parallel_calls=AUTOTUNE
+        )
     else:
-        ds = tf.data.Dataset.from_tensor_slices((images, labels))
+        ds = tf.data.Dataset.from_tensor_slices((unique[rows], labels))
         if repeat:
             ds = ds.repeat()
     aug = augment if augment is not None else (Augment() if training else Augment.off())
@@ -160,5 +172,4 @@ def load_images(samples: Samples, size: tuple[int, int]) -> np.ndarray:
     """All images as one uint8 (N, h, w, 3) array (evaluation, calibration, parity)."""
     if not len(samples):
         return np.zeros((0, *size, 3), np.uint8)
-    ds = make_dataset(samples, size, batch_size=256)
-    return np.concatenate([x.numpy().astype(np.uint8) for x, _ in ds])
+    return decode_all(samples, size)[0]

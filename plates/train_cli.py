@@ -124,12 +124,12 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
     val = read_sources([args.val], info.spec) if args.val else None
     if val is not None and getattr(args, "skip_bad_images", False):  # the final evaluation reads it too
         from plates import logger
-        from plates.checker import unreadable
+        from plates.pipeline import decode_all
 
-        bad = unreadable(val)
-        if bad:
-            logger.warning("left out %d unreadable validation images (first: %s)", len(bad), bad[0][1])
-            val = val.subset(sorted(set(range(len(val))) - {i for i, _ in bad}))
+        kept = decode_all(val, info.size, skip_bad=True)[1]  # the same reading training does (CCPD quads too)
+        if len(kept) < len(val):
+            logger.warning("left out %d unreadable validation images", len(val) - len(kept))
+            val = val.subset(kept)
     if prepare is not None:
         train, extra_loss = prepare(train)
     trainer = Trainer(

@@ -211,6 +211,10 @@ class Trainer:
             raise PlateError(f"training set has {len(train)} images, fewer than one batch of {cfg.batch_size}")
         steps = cfg.steps_per_epoch or max(1, len(train) // cfg.batch_size)
         total_steps = steps * cfg.epochs
+        if not self.is_chief:  # a crashed earlier attempt may have left its scratch folder
+            import shutil
+
+            shutil.rmtree(self.out_dir, ignore_errors=True)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._check_resume(cfg)
         with self.strategy.scope():

@@ -123,7 +123,7 @@ def test_checker_reports_every_problem_without_crashing(tmp_path, spec):
     assert n == 6
 
 
-def test_training_order_mixes_concatenated_sources(monkeypatch, synth_samples):
+def test_training_order_mixes_concatenated_sources(synth_samples):
     """Sources arrive concatenated; the second source must reach the first batch in proportion
     (it used to come in one burst at the end of every pass)."""
     import plates.pipeline as pipeline

@@ -72,19 +72,30 @@ def in_turns(fns: list, warmup: int, runs: int, min_seconds: float, rounds: int)
     return [{**stats(np.asarray(s), 1), "round_p50_ms": medians[i], "peak_rss_mb": peak} for i, s in enumerate(samples)]
 
 
-def image_files(sources: list[str]) -> list[Path]:
-    files: list[Path] = []
+def image_files(sources: list[str]) -> list[tuple[str, Path]]:
+    """(key, path) of every image: the key is the path below the folder given (or the file)."""
+    files: list[tuple[str, Path]] = []
     for s in map(Path, sources):
-        files += sorted(f for f in s.iterdir() if f.suffix.lower() in (".jpg", ".jpeg", ".png")) if s.is_dir() else [s]
+        if s.is_dir():
+            found = sorted(f for f in s.rglob("*") if f.suffix.lower() in (".jpg", ".jpeg", ".png"))
+            files += [(f"{s.name}/{f.relative_to(s).as_posix()}", f) for f in found]
+        else:
+            files.append((s.name, s))
     return files
 
 
-def reads(bundle: Path, files: list[Path]) -> dict:
-    """Text read on every image (one at a time, as a device reads), and how many match the name."""
+def reads(bundle: Path, files: list[tuple[str, Path]]) -> dict:
+    """Text read on every image (one at a time, as a device reads), how many match the file
+    name, and the images that could not be read (named, not fatal)."""
     p = Predictor(bundle)
-    texts = {f.name: p.read(p.load(f))[0]["text"] for f in files}
-    correct = sum(text == Path(name).stem for name, text in texts.items())
-    return {"images": len(files), "correct": correct, "texts": texts}
+    texts, unreadable = {}, {}
+    for key, f in files:
+        try:
+            texts[key] = p.read(p.load(f))[0]["text"]
+        except BundleError as exc:
+            unreadable[key] = str(exc)
+    correct = sum(text == Path(key).stem for key, text in texts.items())
+    return {"images": len(texts), "correct": correct, "texts": texts, "unreadable": unreadable}
 
 
 def runtime_versions() -> dict:

@@ -12,7 +12,9 @@ WHEELS=$R/aarch64/wheels
 OUT=$R/aarch64
 BUNDLES=${BUNDLES:-"models/student/tflite-int8 models/student/tflite-fp32"}
 IMAGES=${IMAGES:-../shared/data/plates-real-dev}
-command -v qemu-aarch64-static >/dev/null || step apt-get install -y -q qemu-user-static debootstrap
+if ! command -v qemu-aarch64-static >/dev/null || ! command -v debootstrap >/dev/null; then
+  step apt-get update -q && step apt-get install -y -q qemu-user-static debootstrap
+fi
 if [ ! -x $ROOT/usr/bin/python3.11 ]; then
   step debootstrap --foreign --arch=arm64 --variant=minbase --include=python3,python3-pip bookworm $ROOT \
     http://deb.debian.org/debian
@@ -20,13 +22,15 @@ if [ ! -x $ROOT/usr/bin/python3.11 ]; then
 fi
 PY=(qemu-aarch64-static -L $ROOT $ROOT/usr/bin/python3.11)
 if [ ! -d $SITE/ai_edge_litert ]; then
+  # ai-edge-litert 1.4.0 is the newest aarch64 wheel for CPython 3.11 (Debian bookworm's) that pip finds
+  # here; the host runs 2.x, so this checks the int8 kernels of an older LiteRT (both versions are recorded)
   step $B/pip download -q --platform manylinux_2_17_aarch64 --platform manylinux_2_28_aarch64 --only-binary=:all: \
     --python-version 3.11 --implementation cp "ai-edge-litert==1.4.0" "numpy<2.3" pillow -d $WHEELS
   step "${PY[@]}" -m pip install -q --no-index --find-links $WHEELS --target $SITE ai-edge-litert "numpy<2.3" pillow
 fi
 mkdir -p $OUT
 step $B/benchmarks device-package $BUNDLES --out $OUT/plates-bench.tar.gz
-tar xzf $OUT/plates-bench.tar.gz -C $OUT
+rm -rf $OUT/plates-bench && tar xzf $OUT/plates-bench.tar.gz -C $OUT
 RUN=(--images $(realpath $IMAGES) --threads 1 --runs 20 --warmup 2 --min-seconds 0 --rounds 1)
 HOST_PY=$(pwd)/$B/python
 (cd $OUT/plates-bench && step $HOST_PY runner.py bundles/* "${RUN[@]}" --out ../host.json)

@@ -49,7 +49,7 @@ step $B/deploy onnx $R/$m --out $R/bundles/$m-onnx-int8 --int8 "${EXP[@]}" --min
 #    threads, batch 1
 step $B/benchmarks run $R/teacher $R/teacher-slim $R/student-small $R/distilled-small $R/qat-small $R/qat-small-nocal \
   $R/bundles $R/qat-small/int8 $R/qat-small-nocal/int8 --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 \
-  --min-seconds 10 --title "real scale v3, 2-core host" --name real_scale --out benchmarks/results
+  --min-seconds 10 --title "real scale v3, 2-core host" --name real_scale --out $R/superseded  # real_scale_v5.sh writes the current report
 
 # 7. architecture latency: stock vs minimalistic Small, fp32 vs int8 (weights after one step: latency only)
 for v in stock minimalistic; do

@@ -62,7 +62,7 @@ export_all $R/v4-student-small-ema tflite-int8
 #    the int8 export of mixing_ablation.md's plain-weights Small, so the report has that row too.)
 step $B/benchmarks run $R/teacher-v4 $R/teacher-v4-slim $R/s1-a05-n64 $R/distilled-s1-a05-n64 $R/qat-s1-a05-n64 \
   $R/cap-small-stem1 $R/cap-large $R/v4-student-small-ema $R/v4-bundles $R/qat-s1-a05-n64/int8 \
-  --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 --min-seconds 10 --title "real scale v4, 2-core AVX2 host" --name real_scale --out benchmarks/results
+  --data $R/real-dev-split/val.txt --threads 1 2 --runs 200 --min-seconds 10 --title "real scale v4, 2-core AVX2 host" --name real_scale --out $R/superseded  # real_scale_v5.sh writes the current report
 
 # 6. training records
 step $B/benchmarks record $R/teacher-v4 $R/teacher-v4-slim --out benchmarks/results/teacher_ema_run \

@@ -15,7 +15,11 @@ best() {  # the run folder whose eval.json (on plates-real-val) has the highest 
 MODEL=${MODEL:-$(best $R/ref-student-r[0-9]*)}
 OUT=models/student
 echo "shipping $MODEL into $OUT"
-rm -rf $OUT && mkdir -p $OUT/keras
+# the shipped folder is rebuilt in place (export reports record models/student/keras as their source);
+# the previous one waits beside it and comes back if any step fails
+rm -rf $OUT.previous && { [ ! -d $OUT ] || mv $OUT $OUT.previous; }
+trap '[ -d $OUT.previous ] && rm -rf $OUT && mv $OUT.previous $OUT && echo "restored the previous $OUT" >&2' ERR
+mkdir -p $OUT/keras
 cp $MODEL/model.keras $MODEL/labels.json $OUT/keras/
 exp=(--parity-data $DEV_HELD)
 int8=(--int8 --data $DEV_TRAIN)
@@ -33,3 +37,5 @@ step $B/benchmarks card $OUT --samples models/samples \
   --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, 32x96" \
   --trained-on "the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled (each later round fine-tunes the previous one with them); int8 calibrated on the plates-real-dev training half" \
   --recipe "benchmarks/recipes/reference_student.sh && benchmarks/recipes/ship_models.sh   # shipped: $MODEL"
+trap - ERR
+rm -rf $OUT.previous
