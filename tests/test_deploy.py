@@ -308,3 +308,12 @@ def test_bare_install_reads_a_tflite_bundle_without_tensorflow(trained, tmp_path
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert [line.split("\t")[0] for line in out.stdout.strip().splitlines()] == synth_samples.paths[:3]
+    # the shipped int8 student, from a checkout's models/ (a plain install does not copy them)
+    card = json.loads((root / "models" / "student" / "card.json").read_text(encoding="utf-8"))
+    samples = sorted((root / "models" / "samples").glob("*.jpg"))
+    out = subprocess.run(
+        [str(bin_dir / "deploy"), "predict", *map(str, samples)], capture_output=True, text=True, timeout=300, cwd=root
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    read = {Path(line.split("\t")[0]).name: line.split("\t")[1] for line in out.stdout.strip().splitlines()}
+    assert read == card["artefacts"]["tflite-int8"]["samples"]["reads"]
