@@ -45,7 +45,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
             raise PlateError("--cache-teacher needs --no-augment (cached outputs are per un-augmented image)")
 
         def prepare(train):
-            train, table = cache_teacher(teacher, train, info, args.run)
+            train, table = cache_teacher(teacher, train, info, args.run, args.skip_bad_images)
             return train, lambda student: Distiller(
                 student,
                 None,

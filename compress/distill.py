@@ -110,11 +110,17 @@ class Distiller(tf.Module):
         return loss
 
 
-def cache_teacher(teacher: keras.Model, samples: Samples, info, run_dir: Path) -> tuple[Samples, np.ndarray]:
+def cache_teacher(
+    teacher: keras.Model, samples: Samples, info, run_dir: Path, skip_bad: bool = False
+) -> tuple[Samples, np.ndarray]:
     """Teacher probabilities for every training image (computed once, reused on resume);
-    returns samples whose labels carry the row index as an extra column."""
-    from plates.pipeline import make_dataset
+    returns samples whose labels carry the row index as an extra column. ``skip_bad`` leaves
+    unreadable images out first, so the table and the samples stay row for row."""
+    from plates.pipeline import decode_unique, make_dataset
     from plates.training import predict_probs
+
+    if skip_bad:
+        samples = samples.subset(decode_unique(samples, tuple(teacher.input_shape[1:3]), skip_bad=True)[2])
 
     path = Path(run_dir) / "teacher_cache.npy"
     names = [h.name for h in info.spec.heads]

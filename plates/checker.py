@@ -3,8 +3,9 @@
 For a label file: unreadable or missing images, labels out of range (unknown characters), bad
 lengths (a mandatory position missing, a gap before an optional one), malformed rows and
 duplicates (the same path twice, or byte-identical images under different names). For any
-other source the commands accept (a folder of named crops, ``ccpd:DIR``, a generated set):
-names that are not plate texts, unreadable images and byte-identical duplicates."""
+other source the commands accept (a folder of named crops, a CCPD folder, a generated set):
+names that are not plate texts (named crops), unreadable images or corners, and byte-identical
+duplicates."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from plates.errors import LabelError, PlateError
-from plates.images import load_rgb
+from plates.images import load_crop, load_rgb
 from plates.readers import IMAGE_SUFFIXES, Samples, _parse_label_line, read_any
 from plates.spec import PlateSpec
 
@@ -99,20 +100,29 @@ def _length_problems(spec: PlateSpec, chars: list[int], values: list[int], linen
 
 
 def unreadable(samples: Samples) -> list[tuple[int, str]]:
-    """``(index, message)`` of every sample whose image does not decode (each file opened once)."""
+    """``(index, message)`` of every sample whose image does not decode, or whose plate corners
+    (CCPD) cannot be rectified, as training would read it (each distinct sample once)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def one(path: str) -> str | None:
+    import numpy as np
+
+    def key(i: int) -> tuple:
+        quad = None if samples.quads is None else samples.quads[i]
+        return samples.paths[i], None if quad is None or np.isnan(quad).any() else tuple(np.ravel(quad))
+
+    def one(k: tuple) -> str | None:
+        path, quad = k
         try:
-            load_rgb(path)
+            load_crop(path, (16, 8), None if quad is None else np.reshape(quad, (4, 2)))
         except PlateError as exc:
             return str(exc)
         return None
 
-    unique = sorted(set(samples.paths))
+    keys = [key(i) for i in range(len(samples))]
+    unique = list(dict.fromkeys(keys))
     with ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1))) as pool:
-        errors = {p: e for p, e in zip(unique, pool.map(one, unique), strict=True) if e}
-    return [(i, errors[p]) for i, p in enumerate(samples.paths) if p in errors]
+        errors = {k: e for k, e in zip(unique, pool.map(one, unique), strict=True) if e}
+    return [(i, errors[k]) for i, k in enumerate(keys) if k in errors]
 
 
 def check_source(source: str, spec: PlateSpec, check_images: bool = True) -> tuple[int, list[Problem]]:
@@ -122,12 +132,18 @@ def check_source(source: str, spec: PlateSpec, check_images: bool = True) -> tup
         path = path / "labels.txt"
     if path.is_file():
         return check_label_file(path, spec, check_images)
+    named_crops = path.is_dir()
     try:
-        samples = read_any(source, spec) if not path.is_dir() else _read_folder_lenient(path, spec)
+        try:
+            samples = _read_folder_lenient(path, spec) if named_crops else read_any(source, spec)
+        except PlateError:
+            if not named_crops:
+                raise
+            samples, named_crops = read_any(f"ccpd:{path}", spec), False  # no plate-text names: CCPD?
     except PlateError as exc:
         return 0, [Problem(0, source, "unreadable", str(exc))]
     problems: list[Problem] = []
-    if path.is_dir() and not source.startswith("ccpd:"):
+    if named_crops:
         named = set(samples.paths)
         for f in sorted(path.iterdir()):
             if f.suffix.lower() in IMAGE_SUFFIXES and str(f) not in named:

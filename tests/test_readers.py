@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -190,3 +192,14 @@ def test_ccpd_corners_that_enclose_nothing_or_lie_outside_the_image_are_named(tm
     assert len(s) == 1
     with pytest.raises(DataError, match=r"lie outside the 500x500 image"):
         load_crop(s.paths[0], (94, 24), s.quads[0])
+
+
+def test_check_reads_a_flat_ccpd_folder_and_names_corners_outside_the_image(tmp_path, spec):
+    from plates.checker import check_source
+
+    far = CCPD.replace("386&473_177&454_154&383_363&402", "1386&1473_1177&1454_1154&1383_1363&1402")
+    for grey, name in ((100, CCPD), (150, far)):
+        Image.new("RGB", (500, 500), (grey, grey, grey)).save(tmp_path / name)
+    n, problems = check_source(str(tmp_path), spec)
+    assert n == 2 and [(p.kind, Path(p.path).name) for p in problems] == [("unreadable", far)]
+    assert "outside the 500x500 image" in problems[0].message
