@@ -165,7 +165,12 @@ def make_dataset(
         ds = ds.map(lambda x, y: (augment_image(tf.cast(x, tf.float32), aug), y), num_parallel_calls=AUTOTUNE)
     else:
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    options = tf.data.Options()
+    # a checkpointed iterator keeps its order and position; the augmentation's random state is not
+    # saved (a resumed run draws other random numbers, on the same batches)
+    options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.IGNORE
+    return ds.with_options(options)
 
 
 def load_images(samples: Samples, size: tuple[int, int]) -> np.ndarray:

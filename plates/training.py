@@ -217,34 +217,6 @@ class Trainer:
             shutil.rmtree(self.out_dir, ignore_errors=True)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._check_resume(cfg)
-        with self.strategy.scope():
-            self.schedule = schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
-            self.optimizer = RAdam(schedule)
-            self.optimizer.build(self.trainable)
-            ghm = {f"loss_{k}_{i}": v for k, loss in self.losses.items() for i, v in enumerate(loss.variables)}
-            extra = {"extra": self.extra} if isinstance(self.extra, tf.Module) else {}
-            if self.average is not None:
-                extra["ema"] = self.average
-            ckpt = tf.train.Checkpoint(
-                model=self.model, optimizer=self.optimizer, epoch=self.epoch, best=self.best, **ghm, **extra
-            )
-        manager = tf.train.CheckpointManager(ckpt, self.out_dir / "checkpoints", max_to_keep=2)
-        latest = tf.train.latest_checkpoint(str(self.run_dir / "checkpoints"))  # the chief's, for every worker
-        # decided from what every worker sees before its first step, so all of them save alike
-        saved = model_file(self.run_dir).exists()
-        if latest:
-            ckpt.restore(latest)
-            logger.info(
-                "resumed from %s (epoch %d, step %d)",
-                latest,
-                int(self.epoch.numpy()),
-                int(self.optimizer.iterations.numpy()),
-            )
-        elif cfg.init:  # a new run
-            self._load_init(cfg.init)
-        history_path = self.run_dir / "history.json"
-        history = json.loads(history_path.read_text()) if history_path.exists() and latest else []
-        history_path = self.out_dir / "history.json"
         global_batch = cfg.batch_size
         train_ds = make_dataset(
             train,
@@ -259,6 +231,40 @@ class Trainer:
             progress=self.progress,
         )
         iterator = iter(self.strategy.experimental_distribute_dataset(train_ds))
+        # one process: the data iterator (its shuffle order and position) is saved too, so a run
+        # killed mid-epoch resumes on the batches it would have seen (distributed iterators are not)
+        single = self.strategy is tf.distribute.get_strategy()  # outside any scope: the default one
+        with self.strategy.scope():
+            self.schedule = schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
+            self.optimizer = RAdam(schedule)
+            self.optimizer.build(self.trainable)
+            ghm = {f"loss_{k}_{i}": v for k, loss in self.losses.items() for i, v in enumerate(loss.variables)}
+            extra = {"extra": self.extra} if isinstance(self.extra, tf.Module) else {}
+            if self.average is not None:
+                extra["ema"] = self.average
+            state = dict(model=self.model, optimizer=self.optimizer, epoch=self.epoch, best=self.best, **ghm, **extra)
+            ckpt = tf.train.Checkpoint(**state, **({"data": iterator} if single else {}))
+        manager = tf.train.CheckpointManager(ckpt, self.out_dir / "checkpoints", max_to_keep=2)
+        latest = tf.train.latest_checkpoint(str(self.run_dir / "checkpoints"))  # the chief's, for every worker
+        # decided from what every worker sees before its first step, so all of them save alike
+        saved = model_file(self.run_dir).exists()
+        if latest:
+            try:
+                ckpt.restore(latest)
+            except (tf.errors.OpError, ValueError, AssertionError) as exc:  # other data than the saved run's
+                logger.warning("the saved data order does not fit these sources (%s); it restarts", str(exc)[:120])
+                tf.train.Checkpoint(**state).restore(latest).expect_partial()
+            logger.info(
+                "resumed from %s (epoch %d, step %d)",
+                latest,
+                int(self.epoch.numpy()),
+                int(self.optimizer.iterations.numpy()),
+            )
+        elif cfg.init:  # a new run
+            self._load_init(cfg.init)
+        history_path = self.run_dir / "history.json"
+        history = json.loads(history_path.read_text()) if history_path.exists() and latest else []
+        history_path = self.out_dir / "history.json"
         val_ds = None
         if val is not None and len(val):  # decoded before any step: a bad file costs no epoch
             val_ds, kept = decode_all(val, self.info.size, cfg.skip_bad_images)
