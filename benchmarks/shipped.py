@@ -163,6 +163,6 @@ def headline(report: Path, names: list[str], source: Path, slimmed: Path) -> lis
         base = originals.get(r["fmt"])
         slim = under(path, slimmed) or under(path, slimmed.parent / "bundles")
         if slim and base is not None and "p50" in r and "p50" in base:
-            line += f"; x{base['p50'] / r['p50']:.2f} faster than {base['name']}"
+            line += f"; speed x{base['p50'] / r['p50']:.2f} of {base['name']}"
         lines.append(line)
     return lines

@@ -15,6 +15,9 @@ def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("absl", "tensorflow", "tf2onnx", "h5py", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not verbose:  # e.g. tf.function retracing advice while several models are evaluated in turn
+        for noisy in ("absl", "tensorflow"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 def count(text: str) -> int:

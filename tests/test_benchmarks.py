@@ -452,7 +452,7 @@ def test_main_job_slims_the_shipped_model_and_reports_its_speed_up(tmp_path, spe
     assert rows["out/slimmed"]["macs"] <= 0.75 * rows["models/student/keras"]["macs"]  # FLOPS["student"]
     assert all(a["latency"] and "accuracy" in a for a in rows.values())
     printed = capsys.readouterr().out
-    assert "faster than" in printed and "report/report.md" in printed
+    assert "speed x" in printed and "report/report.md" in printed
 
 
 def test_model_card_from_benchmark_results_and_its_sha256_check(tmp_path, spec, synth_samples, synth_dir):
