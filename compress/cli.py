@@ -77,6 +77,7 @@ def cmd_qat(args: argparse.Namespace) -> int:
     from compress.qat import calibrate_ranges, quantize
     from deploy.evaluate import evaluate_bundle
     from deploy.export import TFLiteOptions, export_tflite
+    from deploy.parity import ParityError
     from deploy.representative import draw_images
     from plates.atomic import write_json
     from plates.evaluate import evaluate_model
@@ -103,16 +104,21 @@ def cmd_qat(args: argparse.Namespace) -> int:
     keras_metrics, _ = evaluate_model(model, info, val)
     rep = draw_images(args.train, info, 200, 0)
     bundle = Path(args.run) / "int8"
-    export_tflite(
-        model,
-        info,
-        bundle,
-        TFLiteOptions("int8"),
-        rep,
-        draw_images([args.val], info, 300, 1, "parity"),
-        args.min_agreement,
-        args.run,
-    )
+    try:
+        export_tflite(
+            model,
+            info,
+            bundle,
+            TFLiteOptions("int8"),
+            rep,
+            draw_images([args.val], info, 300, 1, "parity"),
+            args.min_agreement,
+            args.run,
+        )
+    except ParityError as exc:  # the QAT model is trained and kept: say so in its report, then fail
+        failed = {"val": args.val, "qat_keras_plate_accuracy": keras_metrics["plate_accuracy"], "int8_export": str(exc)}
+        write_json(Path(args.run) / "qat_report.json", failed)
+        raise
     tfl_metrics, _ = evaluate_bundle(bundle, val)
     report = {
         "val": args.val,

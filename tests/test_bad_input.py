@@ -185,6 +185,17 @@ CASES = [
         ],
         lambda w: "--head-threshold",
     ),
+    Case(
+        "eval-torn-data",
+        lambda w: ["teacher", "eval", str(w.model), "--data", w.p("crops")],
+        lambda w: "浙B7E2K1.jpg",
+    ),
+    Case(
+        "int8-calibration-torn-data",
+        lambda w: ["deploy", "tflite", str(w.model), "--out", w.p("b3"), "--int8", "--data", w.p("crops")],
+        lambda w: "浙B7E2K1.jpg",
+    ),
+    # deploy
     # deploy
     Case("tflite-missing-model", lambda w: ["deploy", "tflite", w.p("nope"), "--out", w.p("b1")], lambda w: "nope"),
     Case(
@@ -352,3 +363,15 @@ def test_bad_input_gets_one_clear_line(case, world, capsys):
     assert case.names(world) in out + err, (out + err)[-1500:]
     assert "Traceback" not in out + err
     assert {p: p.read_bytes() for p in keep} == keep  # nothing written earlier was touched
+
+
+def test_qat_whose_int8_export_fails_parity_still_writes_its_report(world, capsys):
+    """The QAT model is trained and kept; its report says the int8 export failed and why."""
+    run = world.root / "qat"
+    argv = ["qat", str(world.model), "--train", str(world.synth), "--val", str(world.synth), "--run", str(run)]
+    argv += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8", "--quiet", "--min-agreement", "1.01"]
+    assert compress_main(argv) == 2
+    err = capsys.readouterr().err
+    assert "parity-failed.json" in err and "Traceback" not in err
+    report = json.loads((run / "qat_report.json").read_text())
+    assert "plate-level agreement" in report["int8_export"] and "qat_keras_plate_accuracy" in report
