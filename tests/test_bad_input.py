@@ -78,6 +78,7 @@ def world(tmp_path_factory, spec, synth_dir, synth_samples):
     shutil.copy(synth_samples.paths[1], root / "val" / "皖A12345.jpg")
     (root / "val" / "浙B7E2K1.png").write_bytes(b"\x89PNG torn")
     (root / "empty").mkdir()
+    assert teacher_main(["train", "--train", str(synth_dir), "--run", str(root / "run4"), *TINY]) == 0  # width 4
     return World(root, root / "model", root / "bundle", Path(synth_dir))
 
 
@@ -184,6 +185,23 @@ CASES = [
             "char1=2",
         ],
         lambda w: "--head-threshold",
+    ),
+    Case(
+        "resume-with-another-width",
+        lambda w: [
+            "teacher",
+            "train",
+            "--train",
+            str(w.synth),
+            "--run",
+            w.p("run4"),
+            *TINY[:2],
+            "--width",
+            "8",
+            *TINY[4:],
+        ],
+        lambda w: "different model.width",
+        unchanged=lambda w: [w.root / "run4" / "config.json", w.root / "run4" / "model.keras"],
     ),
     Case(
         "eval-torn-data",
