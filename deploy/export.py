@@ -230,15 +230,16 @@ def _parity(model, info, predictor, images: np.ndarray, kind: str, min_agreement
         report["max_abs_prob_diff"],
         report["images"],
     )
-    failed = where.resolve().parent.with_name(where.resolve().parent.name + ".parity-failed.json")
+    bundle = where.resolve().parent
+    failed = bundle.with_name(bundle.name + ".parity-failed.json")
     try:
         report = enforce(report, kind, min_agreement, str(where))
         failed.unlink(missing_ok=True)  # an earlier failed check's report is stale now
         return report
     except ParityError as exc:  # the bundle folder keeps its old, passing files: the failed check goes beside it
         write_json(failed, {"kind": kind, **report})
-        if where.parent.is_dir() and not any(where.parent.iterdir()):
-            where.parent.rmdir()  # created by this export, nothing in it
+        if bundle.is_dir() and not any(bundle.iterdir()):
+            bundle.rmdir()  # created by this export, nothing in it
         raise ParityError(f"{exc}; the failed check's report: {failed}") from None
 
 

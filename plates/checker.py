@@ -16,8 +16,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from plates.errors import LabelError, PlateError
-from plates.images import load_crop, load_rgb
-from plates.readers import IMAGE_SUFFIXES, Samples, _parse_label_line, read_any
+from plates.images import load_rgb
+from plates.readers import IMAGE_SUFFIXES, Samples, _parse_label_line, read_any, read_folder
 from plates.spec import PlateSpec
 
 
@@ -101,28 +101,11 @@ def _length_problems(spec: PlateSpec, chars: list[int], values: list[int], linen
 
 def unreadable(samples: Samples) -> list[tuple[int, str]]:
     """``(index, message)`` of every sample whose image does not decode, or whose plate corners
-    (CCPD) cannot be rectified, as training would read it (each distinct sample once)."""
-    from concurrent.futures import ThreadPoolExecutor
+    (CCPD) cannot be rectified, read as training reads it (``plates.decode``, at a tiny size)."""
+    from plates.decode import decode_crops
 
-    import numpy as np
-
-    def key(i: int) -> tuple:
-        quad = None if samples.quads is None else samples.quads[i]
-        return samples.paths[i], None if quad is None or np.isnan(quad).any() else tuple(np.ravel(quad))
-
-    def one(k: tuple) -> str | None:
-        path, quad = k
-        try:
-            load_crop(path, (16, 8), None if quad is None else np.reshape(quad, (4, 2)))
-        except PlateError as exc:
-            return str(exc)
-        return None
-
-    keys = [key(i) for i in range(len(samples))]
-    unique = list(dict.fromkeys(keys))
-    with ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1))) as pool:
-        errors = {k: e for k, e in zip(unique, pool.map(one, unique), strict=True) if e}
-    return [(i, errors[k]) for i, k in enumerate(keys) if k in errors]
+    _, rows, errors = decode_crops(samples, (8, 16))
+    return [(i, errors[r]) for i, r in enumerate(rows) if r in errors]
 
 
 def check_source(source: str, spec: PlateSpec, check_images: bool = True) -> tuple[int, list[Problem]]:
@@ -135,7 +118,7 @@ def check_source(source: str, spec: PlateSpec, check_images: bool = True) -> tup
     named_crops = path.is_dir()
     try:
         try:
-            samples = _read_folder_lenient(path, spec) if named_crops else read_any(source, spec)
+            samples = read_folder(path, spec, strict=False) if named_crops else read_any(source, spec)
         except PlateError:
             if not named_crops:
                 raise
@@ -161,12 +144,3 @@ def check_source(source: str, spec: PlateSpec, check_images: bool = True) -> tup
                 first = samples.paths[group[0]]
                 problems.append(Problem(i + 1, samples.paths[i], "duplicate", f"same image bytes as {first}"))
     return len(samples), sorted(problems, key=lambda p: (p.line, p.path))
-
-
-def _read_folder_lenient(path: Path, spec: PlateSpec) -> Samples:
-    from plates.readers import read_folder
-
-    first = next((f for f in sorted(path.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES), None)
-    if first is None:
-        raise PlateError(f"{path}: no images here")
-    return read_folder(path, spec, strict=False)

@@ -7,11 +7,9 @@ here: it is inside the model, so exported models take raw pixels."""
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 
-from plates.images import load_crop
 from plates.keras import tf
 from plates.readers import Samples
 
@@ -57,47 +55,21 @@ def decode_unique(
     before an epoch's work is lost; a file repeated by ``SRC*N`` is decoded once. Unreadable
     files raise ``DataError`` naming the first and the count, unless ``skip_bad`` drops them
     (with a warning that counts them)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tqdm import tqdm
-
     from plates import logger
+    from plates.decode import decode_crops
     from plates.errors import DataError
 
-    h, w = size
-    quads = samples.quads if samples.quads is not None else None
-    keys: dict[tuple, int] = {}
-    inverse = np.empty(len(samples), np.int64)
-    for i, path in enumerate(samples.paths):
-        quad = None if quads is None or np.isnan(quads[i]).any() else tuple(np.asarray(quads[i]).ravel())
-        inverse[i] = keys.setdefault((path, quad), len(keys))
-    unique = list(keys)
-
-    def one(key: tuple) -> np.ndarray | str:
-        path, quad = key
-        try:
-            return load_crop(path, (w, h), None if quad is None else np.asarray(quad).reshape(4, 2))
-        except DataError as exc:
-            return str(exc)
-
-    images = np.zeros((len(unique), h, w, 3), np.uint8)
-    bad: list[str] = []
-    good = np.ones(len(unique), bool)
-    with ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1))) as pool:
-        results = pool.map(one, unique)
-        for j, r in enumerate(tqdm(results, total=len(unique), desc="decoding", unit="img", disable=not progress)):
-            if isinstance(r, str):
-                bad.append(r)
-                good[j] = False
-            else:
-                images[j] = r
+    images, rows, errors = decode_crops(samples, size, progress)
+    bad = list(errors.values())
     if bad and not skip_bad:
-        more = f" (and {len(bad) - 1} more of {len(unique)})" if len(bad) > 1 else ""
+        more = f" (and {len(bad) - 1} more of {len(images)})" if len(bad) > 1 else ""
         raise DataError(f"{bad[0]}{more}; fix or remove them, or skip them with --skip-bad-images")
     if bad:
-        logger.warning("skipped %d unreadable images of %d (first: %s)", len(bad), len(unique), bad[0])
-    kept = np.flatnonzero(good[inverse])
-    return images, inverse[kept], kept
+        logger.warning("skipped %d unreadable images of %d (first: %s)", len(bad), len(images), bad[0])
+    readable = np.ones(len(images), bool)
+    readable[list(errors)] = False
+    kept = np.flatnonzero(readable[rows])
+    return images, rows[kept], kept
 
 
 def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:

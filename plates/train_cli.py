@@ -115,7 +115,7 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
     ``prepare(train) -> (train, extra_loss)`` may rewrite the training set first (cached teacher)."""
     from plates.distribute import create_strategy
     from plates.evaluate import evaluate_model, summary_lines, write_eval
-    from plates.modelio import load_model
+    from plates.modelio import load_model, model_file
     from plates.readers import read_sources
     from plates.training import Trainer
 
@@ -155,7 +155,5 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
             {"data": args.val, "train_seconds": result["train_seconds_this_session"]},
         )
         print("\n".join(summary_lines(metrics)))
-    from plates.modelio import model_file
-
     print(f"model: {model_file(args.run)} (+ labels.json); logs: {args.run}/tb; history: {args.run}/history.json")
     return 0

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import shutil
 import time
 import weakref
 from collections.abc import Callable
@@ -212,11 +213,13 @@ class Trainer:
         steps = cfg.steps_per_epoch or max(1, len(train) // cfg.batch_size)
         total_steps = steps * cfg.epochs
         if not self.is_chief:  # a crashed earlier attempt may have left its scratch folder
-            import shutil
-
             shutil.rmtree(self.out_dir, ignore_errors=True)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._check_resume(cfg)
+        val_ds = None
+        if val is not None and len(val):  # decoded first, before any step: a bad file costs no epoch
+            val_ds, kept = decode_all(val, self.info.size, cfg.skip_bad_images)
+            val = val.subset(kept)
         global_batch = cfg.batch_size
         train_ds = make_dataset(
             train,
@@ -265,10 +268,6 @@ class Trainer:
         history_path = self.run_dir / "history.json"
         history = json.loads(history_path.read_text()) if history_path.exists() and latest else []
         history_path = self.out_dir / "history.json"
-        val_ds = None
-        if val is not None and len(val):  # decoded before any step: a bad file costs no epoch
-            val_ds, kept = decode_all(val, self.info.size, cfg.skip_bad_images)
-            val = val.subset(kept)
         writer = tf.summary.create_file_writer(str(self.out_dir / "tb"))
         train_step = self._build_step()
         start = time.time()
@@ -339,8 +338,6 @@ class Trainer:
             with self._averaged():
                 save_model(self.out_dir, self.model, self.info)
         if not self.is_chief:
-            import shutil
-
             shutil.rmtree(self.out_dir, ignore_errors=True)
         summary = {
             "epochs": cfg.epochs,
