@@ -296,7 +296,9 @@ class Trainer:
                 for k, v in parts.items():
                     sums[k] = sums.get(k, 0.0) + float(v)
                 bar.set_postfix(loss=f"{sums['loss'] / n:.3f}")
-                if cfg.checkpoint_every and (s + 1) % cfg.checkpoint_every == 0:
+                # the last step of an epoch is saved by the epoch-end checkpoint (with the epoch
+                # counted): a step checkpoint there would resume into an epoch with no steps left
+                if cfg.checkpoint_every and (s + 1) % cfg.checkpoint_every == 0 and s + 1 < steps:
                     manager.save()
             bar.close()
             record = {

@@ -265,46 +265,61 @@ def test_two_workers_train_alike_only_the_chief_writes_and_a_rerun_resumes(synth
     assert len(json.loads((run / "manifest.json").read_text())["resumes"]) == 1  # written once, by the chief
 
 
-@pytest.mark.parametrize("sig", ["SIGKILL", "SIGINT"])
-def test_a_run_killed_at_a_random_step_resumes_to_the_same_weights(sig, synth_dir, tmp_path):
-    """Killed after a random checkpoint (one per step, mid-epoch or across an epoch boundary),
-    then rerun: the final weights equal an uninterrupted run's, bit for bit, because the
-    checkpoint holds the data iterator (order and position) with the model, optimiser and
-    loss state. (With augmentation or dropout on, the resumed run draws other random numbers
-    than the uninterrupted one would have: same data, not the same bits; this test turns both off.)"""
+_RESUME_CODE = """
+import hashlib, sys
+from plates.readers import read_any
+from plates.spec import default_spec
+from plates.training import TrainConfig, Trainer
+from tests.conftest import tiny_model
+spec = default_spec()
+cfg = TrainConfig(epochs=2, batch_size=8, steps_per_epoch=5, augment=False, checkpoint_every=1, lr=5e-3,
+                  warmup_epochs=0.2, loss="ghm")
+t = Trainer(lambda: tiny_model(spec)[0], tiny_model(spec)[1], cfg, sys.argv[1], progress=False)
+t.fit(read_any(sys.argv[2], spec))
+print(hashlib.sha256(b"".join(w.numpy().tobytes() for w in t.model.weights)).hexdigest())
+"""
+
+
+def _train_to_hash(folder, synth_dir) -> str:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _RESUME_CODE, str(folder), str(synth_dir)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_hash(synth_dir, tmp_path_factory):
+    return _train_to_hash(tmp_path_factory.mktemp("whole"), synth_dir)
+
+
+# checkpoints: steps 1-4 are 1-4, the end of epoch 1 is 5, steps 6-9 of epoch 2 are 6-9, the end is 10
+@pytest.mark.parametrize(("sig", "at"), [("SIGKILL", 4), ("SIGINT", 5), ("SIGKILL", 7)])
+def test_a_run_killed_after_a_checkpoint_resumes_to_the_same_weights(sig, at, synth_dir, tmp_path, uninterrupted_hash):
+    """Killed after a checkpoint (the last step of an epoch, the epoch end, mid-epoch), then
+    rerun: the final weights equal an uninterrupted run's, bit for bit, because the checkpoint
+    holds the data iterator (order and position) with the model, optimiser and loss state.
+    (With augmentation or dropout on, the resumed run draws other random numbers than the
+    uninterrupted one would have: same data, not the same bits; this test turns both off.)"""
     import os
-    import random
     import signal
     import time
     from pathlib import Path
 
-    code = textwrap.dedent(f"""
-        import hashlib, sys
-        from plates.readers import read_any
-        from plates.spec import default_spec
-        from plates.training import TrainConfig, Trainer
-        from tests.conftest import tiny_model
-        spec = default_spec()
-        cfg = TrainConfig(epochs=2, batch_size=8, steps_per_epoch=5, augment=False, checkpoint_every=1, lr=5e-3,
-                          warmup_epochs=0.2, loss="ghm")
-        t = Trainer(lambda: tiny_model(spec)[0], tiny_model(spec)[1], cfg, sys.argv[1], progress=False)
-        t.fit(read_any({str(synth_dir)!r}, spec))
-        print(hashlib.sha256(b"".join(w.numpy().tobytes() for w in t.model.weights)).hexdigest())
-    """)
     root = Path(__file__).resolve().parents[1]
-
-    def run(folder: Path) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(folder)], cwd=root, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        return done.stdout.strip().splitlines()[-1]
-
-    whole = run(tmp_path / "whole")
     killed = tmp_path / "killed"
-    at = random.Random().randint(2, 9)  # checkpoint 10 is the end of the run
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(killed)], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-c", _RESUME_CODE, str(killed), str(synth_dir)],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 240
     while not (killed / "checkpoints" / f"ckpt-{at}.index").exists() and proc.poll() is None:
@@ -313,7 +328,7 @@ def test_a_run_killed_at_a_random_step_resumes_to_the_same_weights(sig, synth_di
     os.kill(proc.pid, getattr(signal, sig))
     proc.wait(timeout=60)
     assert proc.returncode != 0, f"the run finished before checkpoint {at} could be interrupted"
-    assert run(killed) == whole, f"resumed after {sig} at checkpoint {at}"
+    assert _train_to_hash(killed, synth_dir) == uninterrupted_hash, f"resumed after {sig} at checkpoint {at}"
 
 
 def test_radam_minimises_a_quadratic_and_warmup_schedule():
