@@ -22,6 +22,10 @@ class Augment:
 
     shift: float = 0.04  # crop box jitter as a fraction of the image
     scale: float = 0.06
+    # up to this fraction of extra border per side (edges replicated): the heads read fixed
+    # positions of a flattened feature map, so a model that only saw tight crops misreads the
+    # same plate cropped a little looser, as other detectors' boxes are
+    zoom_out: float = 0.0
     brightness: float = 30.0
     contrast: tuple[float, float] = (0.7, 1.3)
     saturation: tuple[float, float] = (0.6, 1.4)
@@ -31,7 +35,7 @@ class Augment:
 
     @classmethod
     def off(cls) -> Augment:
-        return cls(0.0, 0.0, 0.0, (1.0, 1.0), (1.0, 1.0), 0.0, 0.0, 0.0)
+        return cls(0.0, 0.0, 0.0, (1.0, 1.0), (1.0, 1.0), 0.0, 0.0, 0.0, 0.0)
 
 
 def decode_all(
@@ -75,13 +79,19 @@ def decode_unique(
 def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
     """One image, float32 0..255 in and out."""
     h, w = image.shape[0], image.shape[1]
-    if aug.shift or aug.scale:
-        s = tf.random.uniform([], 1 - aug.scale, 1 + aug.scale)
-        d = tf.random.uniform([2], -aug.shift, aug.shift)
-        dy, dx = d[0], d[1]
-        half = 0.5 * s
-        box = tf.stack([0.5 - half + dy, 0.5 - half + dx, 0.5 + half + dy, 0.5 + half + dx])
-        image = tf.image.crop_and_resize(image[None], box[None], [0], (h, w), extrapolation_value=0.0)[0]
+    if aug.shift or aug.scale or aug.zoom_out:
+        # replicate the edges far enough that no box below leaves the image (no black bars)
+        margin = aug.zoom_out + 0.5 * aug.scale + aug.shift
+        ph, pw = int(np.ceil(margin * h)), int(np.ceil(margin * w))
+        image = tf.gather(image, np.clip(np.arange(-ph, h + ph), 0, h - 1), axis=0)
+        image = tf.gather(image, np.clip(np.arange(-pw, w + pw), 0, w - 1), axis=1)
+        inner = tf.constant([h / (h + 2 * ph), w / (w + 2 * pw)], tf.float32)  # the original's extent
+        # per axis: a box up to `scale` tighter, or up to `scale` + 2 * zoom_out looser
+        s = tf.random.uniform([2], 1 - aug.scale, 1 + aug.scale + 2 * aug.zoom_out) * inner
+        d = tf.random.uniform([2], -aug.shift, aug.shift) * inner
+        lo, hi = 0.5 - 0.5 * s + d, 0.5 + 0.5 * s + d
+        box = tf.stack([lo[0], lo[1], hi[0], hi[1]])
+        image = tf.image.crop_and_resize(image[None], box[None], [0], (h, w))[0]
     image = image + tf.random.uniform([], -aug.brightness, aug.brightness)
     mean = tf.reduce_mean(image, axis=[0, 1], keepdims=True)
     image = (image - mean) * tf.random.uniform([], *aug.contrast) + mean

@@ -36,6 +36,14 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
     g.add_argument("--run", required=True, help="run folder (rerun the same command to resume)")
     g.add_argument("--no-augment", action="store_true")
     g.add_argument(
+        "--zoom-out",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="also train on crops up to F of the crop looser per side (edges replicated), so that "
+        "crops from other detectors, looser than the training crops, read alike",
+    )
+    g.add_argument(
         "--skip-bad-images", action="store_true", help="drop unreadable images (counted) instead of refusing the set"
     )
     g = p.add_argument_group("optimisation")
@@ -100,6 +108,7 @@ def train_config(args: argparse.Namespace):
         gamma_l1=args.gamma_l1,
         gamma_l1_prox=getattr(args, "gamma_l1_prox", False),
         augment=not args.no_augment,
+        zoom_out=args.zoom_out,
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
         hard_weight=getattr(args, "hard_weight", 1.0),

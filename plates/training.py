@@ -62,6 +62,7 @@ class TrainConfig:
     gamma_l1_prox: bool = False  # apply gamma_l1 as a soft-threshold after each step
     l1_exclude: tuple[str, ...] = ()
     augment: bool = True
+    zoom_out: float = 0.0  # train on crops up to this fraction per side looser (Augment.zoom_out)
     seed: int = 0
     checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch
     eval_batch_size: int = 256
@@ -141,7 +142,9 @@ class Trainer:
         # writes the run folder, the others a scratch folder inside it that they remove at the end
         self.out_dir = self.run_dir if self.is_chief else self.run_dir / f".worker-{task}"
         self.progress = progress
-        self.augment = augment if augment is not None else (Augment() if config.augment else Augment.off())
+        if augment is None:
+            augment = Augment(zoom_out=config.zoom_out) if config.augment else Augment.off()
+        self.augment = augment
         keras.utils.set_random_seed(config.seed)
         with self.strategy.scope():
             self.model = build_model()
@@ -207,11 +210,12 @@ class Trainer:
 
     # -- the loop ---------------------------------------------------------------------
     def fit(self, train: Samples, val: Samples | None = None) -> dict[str, Any]:
+        """Train to ``config.epochs``, resuming from the run folder's last checkpoint; the best
+        epoch (by full-plate accuracy on ``val``, else by training loss) is saved as the model."""
         cfg = self.config
         if len(train) < cfg.batch_size:
             raise PlateError(f"training set has {len(train)} images, fewer than one batch of {cfg.batch_size}")
         steps = cfg.steps_per_epoch or max(1, len(train) // cfg.batch_size)
-        total_steps = steps * cfg.epochs
         if not self.is_chief:  # a crashed earlier attempt may have left its scratch folder
             shutil.rmtree(self.out_dir, ignore_errors=True)
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -220,11 +224,56 @@ class Trainer:
         if val is not None and len(val):  # decoded first, before any step: a bad file costs no epoch
             val_ds, kept = decode_all(val, self.info.size, cfg.skip_bad_images)
             val = val.subset(kept)
-        global_batch = cfg.batch_size
-        train_ds = make_dataset(
+        iterator = iter(self.strategy.experimental_distribute_dataset(self._train_dataset(train)))
+        manager, resumed = self._restore(iterator, steps)
+        history_path = self.run_dir / "history.json"
+        history = json.loads(history_path.read_text()) if history_path.exists() and resumed else []
+        # decided from what every worker sees before its first step, so all of them save alike
+        saved = model_file(self.run_dir).exists()
+        writer = tf.summary.create_file_writer(str(self.out_dir / "tb"))
+        train_step = self._build_step()
+        start = time.time()
+        while int(self.epoch.numpy()) < cfg.epochs:
+            record = self._train_epoch(train_step, iterator, manager, steps)
+            score = self._score(record, val, val_ds)
+            with writer.as_default(step=record["epoch"]):
+                for k, v in record.items():
+                    if isinstance(v, (int, float)) and k != "epoch":
+                        tf.summary.scalar(k, v)
+            history.append(record)
+            logger.info(
+                "epoch %d/%d %s",
+                record["epoch"],
+                cfg.epochs,
+                " ".join(f"{k}={v:.4g}" for k, v in record.items() if k.startswith(("train_loss", "val_", "images"))),
+            )
+            if score > float(self.best.numpy()):
+                self.best.assign(score)
+                with self._averaged():
+                    save_model(self.out_dir, self.model, self.info)
+                saved = True
+            self.epoch.assign_add(1)
+            manager.save()
+            write_json(self.out_dir / "history.json", history)
+        if not saved:
+            with self._averaged():
+                save_model(self.out_dir, self.model, self.info)
+        if not self.is_chief:
+            shutil.rmtree(self.out_dir, ignore_errors=True)
+        return {
+            "epochs": cfg.epochs,
+            "steps_per_epoch": steps,
+            "best_score": float(self.best.numpy()),
+            "train_seconds_this_session": round(time.time() - start, 1),
+            "history": history,
+        }
+
+    def _train_dataset(self, train: Samples) -> tf.data.Dataset:
+        cfg = self.config
+        return make_dataset(
             train,
             self.info.size,
-            global_batch,
+            cfg.batch_size,
             training=True,
             augment=self.augment,
             seed=cfg.seed,
@@ -233,13 +282,18 @@ class Trainer:
             skip_bad=cfg.skip_bad_images,
             progress=self.progress,
         )
-        iterator = iter(self.strategy.experimental_distribute_dataset(train_ds))
+
+    def _restore(self, iterator, steps: int) -> tuple[tf.train.CheckpointManager, bool]:
+        """Optimiser, schedule and checkpoint; restore the run folder's last checkpoint (or the
+        ``init`` weights of a new run). Returns the manager and whether a checkpoint was restored."""
+        cfg = self.config
         # one process: the data iterator (its shuffle order and position) is saved too, so a run
         # killed mid-epoch resumes on the batches it would have seen (distributed iterators are not)
         single = self.strategy is tf.distribute.get_strategy()  # outside any scope: the default one
         with self.strategy.scope():
-            self.schedule = schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
-            self.optimizer = RAdam(schedule)
+            total_steps = steps * cfg.epochs
+            self.schedule = WarmupSchedule(cfg.lr, total_steps, int(cfg.warmup_epochs * steps), cfg.schedule)
+            self.optimizer = RAdam(self.schedule)
             self.optimizer.build(self.trainable)
             ghm = {f"loss_{k}_{i}": v for k, loss in self.losses.items() for i, v in enumerate(loss.variables)}
             extra = {"extra": self.extra} if isinstance(self.extra, tf.Module) else {}
@@ -249,8 +303,6 @@ class Trainer:
             ckpt = tf.train.Checkpoint(**state, **({"data": iterator} if single else {}))
         manager = tf.train.CheckpointManager(ckpt, self.out_dir / "checkpoints", max_to_keep=2)
         latest = tf.train.latest_checkpoint(str(self.run_dir / "checkpoints"))  # the chief's, for every worker
-        # decided from what every worker sees before its first step, so all of them save alike
-        saved = model_file(self.run_dir).exists()
         if latest:
             try:
                 ckpt.restore(latest)
@@ -265,90 +317,59 @@ class Trainer:
             )
         elif cfg.init:  # a new run
             self._load_init(cfg.init)
-        history_path = self.run_dir / "history.json"
-        history = json.loads(history_path.read_text()) if history_path.exists() and latest else []
-        history_path = self.out_dir / "history.json"
-        writer = tf.summary.create_file_writer(str(self.out_dir / "tb"))
-        train_step = self._build_step()
-        start = time.time()
+        return manager, bool(latest)
+
+    def _train_epoch(self, train_step, iterator, manager: tf.train.CheckpointManager, steps: int) -> dict[str, Any]:
+        """The rest of the current epoch's steps (all of them unless resumed mid-epoch); its
+        record holds the mean losses over the steps run in this session."""
         from tqdm import tqdm
 
-        while int(self.epoch.numpy()) < cfg.epochs:
-            epoch = int(self.epoch.numpy())
-            done = int(self.optimizer.iterations.numpy()) - epoch * steps
-            sums: dict[str, float] = {}
-            bar = tqdm(
-                range(max(done, 0), steps),
-                desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                disable=not self.progress,
-                unit="step",
-                leave=False,
-            )
-            t0 = time.time()
-            n = 0
-            for s in bar:
-                total, parts = train_step(next(iterator))
-                total = float(total)
-                if not math.isfinite(total):
-                    raise PlateError(f"loss became {total} at epoch {epoch + 1} step {s + 1}; lower --lr")
-                n += 1
-                sums["loss"] = sums.get("loss", 0.0) + total
-                for k, v in parts.items():
-                    sums[k] = sums.get(k, 0.0) + float(v)
-                bar.set_postfix(loss=f"{sums['loss'] / n:.3f}")
-                # the last step of an epoch is saved by the epoch-end checkpoint (with the epoch
-                # counted): a step checkpoint there would resume into an epoch with no steps left
-                if cfg.checkpoint_every and (s + 1) % cfg.checkpoint_every == 0 and s + 1 < steps:
-                    manager.save()
-            bar.close()
-            record = {
-                "epoch": epoch + 1,
-                "seconds": round(time.time() - t0, 1),
-                "images_per_second": round(n * global_batch / max(time.time() - t0, 1e-9), 1),
-                "lr": float(schedule(self.optimizer.iterations)),
-                **{f"train_{k}": v / max(n, 1) for k, v in sums.items()},
-            }
-            if val_ds is not None:
-                with self._averaged():
-                    probs = predict_probs(self.model, val_ds, cfg.eval_batch_size)
-                metrics = evaluate(self.info.spec, val.labels, probs)
-                record.update(val_plate_accuracy=metrics["plate_accuracy"], val_char_accuracy=metrics["char_accuracy"])
-                # full-plate accuracy decides; character accuracy breaks ties (e.g. early epochs at 0)
-                score = metrics["plate_accuracy"] + 1e-4 * metrics["char_accuracy"]
-            else:
-                score = -record["train_loss"]
-            with writer.as_default(step=epoch + 1):
-                for k, v in record.items():
-                    if isinstance(v, (int, float)) and k != "epoch":
-                        tf.summary.scalar(k, v)
-            history.append(record)
-            logger.info(
-                "epoch %d/%d %s",
-                epoch + 1,
-                cfg.epochs,
-                " ".join(f"{k}={v:.4g}" for k, v in record.items() if k.startswith(("train_loss", "val_", "images"))),
-            )
-            if score > float(self.best.numpy()):
-                self.best.assign(score)
-                with self._averaged():
-                    save_model(self.out_dir, self.model, self.info)
-                saved = True
-            self.epoch.assign_add(1)
-            manager.save()
-            write_json(history_path, history)
-        if not saved:
-            with self._averaged():
-                save_model(self.out_dir, self.model, self.info)
-        if not self.is_chief:
-            shutil.rmtree(self.out_dir, ignore_errors=True)
-        summary = {
-            "epochs": cfg.epochs,
-            "steps_per_epoch": steps,
-            "best_score": float(self.best.numpy()),
-            "train_seconds_this_session": round(time.time() - start, 1),
-            "history": history,
+        cfg = self.config
+        epoch = int(self.epoch.numpy())
+        done = int(self.optimizer.iterations.numpy()) - epoch * steps
+        sums: dict[str, float] = {}
+        bar = tqdm(
+            range(max(done, 0), steps),
+            desc=f"epoch {epoch + 1}/{cfg.epochs}",
+            disable=not self.progress,
+            unit="step",
+            leave=False,
+        )
+        t0 = time.time()
+        n = 0
+        for s in bar:
+            total, parts = train_step(next(iterator))
+            total = float(total)
+            if not math.isfinite(total):
+                raise PlateError(f"loss became {total} at epoch {epoch + 1} step {s + 1}; lower --lr")
+            n += 1
+            sums["loss"] = sums.get("loss", 0.0) + total
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+            bar.set_postfix(loss=f"{sums['loss'] / n:.3f}")
+            # the last step of an epoch is saved by the epoch-end checkpoint (with the epoch
+            # counted): a step checkpoint there would resume into an epoch with no steps left
+            if cfg.checkpoint_every and (s + 1) % cfg.checkpoint_every == 0 and s + 1 < steps:
+                manager.save()
+        bar.close()
+        return {
+            "epoch": epoch + 1,
+            "seconds": round(time.time() - t0, 1),
+            "images_per_second": round(n * cfg.batch_size / max(time.time() - t0, 1e-9), 1),
+            "lr": float(self.schedule(self.optimizer.iterations)),
+            **{f"train_{k}": v / max(n, 1) for k, v in sums.items()},
         }
-        return summary
+
+    def _score(self, record: dict[str, Any], val: Samples | None, val_ds: np.ndarray | None) -> float:
+        """The epoch's score (higher is better), adding the validation metrics to ``record``."""
+        if val_ds is None:
+            return -record.get("train_loss", math.inf)
+        with self._averaged():
+            probs = predict_probs(self.model, val_ds, self.config.eval_batch_size)
+        metrics = evaluate(self.info.spec, val.labels, probs)
+        record.update(val_plate_accuracy=metrics["plate_accuracy"], val_char_accuracy=metrics["char_accuracy"])
+        # full-plate accuracy decides; character accuracy breaks ties (e.g. early epochs at 0)
+        return metrics["plate_accuracy"] + 1e-4 * metrics["char_accuracy"]
 
     def _load_init(self, folder: str) -> None:
         """Start from another run's weights (a warm start: the next round of pseudo-labelling

@@ -203,3 +203,26 @@ def test_check_reads_a_flat_ccpd_folder_and_names_corners_outside_the_image(tmp_
     n, problems = check_source(str(tmp_path), spec)
     assert n == 2 and [(p.kind, Path(p.path).name) for p in problems] == [("unreadable", far)]
     assert "outside the 500x500 image" in problems[0].message
+
+
+def test_zoom_out_shows_the_plate_smaller_with_replicated_edges_and_never_black_bars():
+    """A white plate on a grey crop: looser boxes show it smaller; the border they add repeats
+    the crop's edge (grey), never a black bar, also where the old box jitter left the image."""
+    from plates.keras import tf
+    from plates.pipeline import Augment, augment_image
+
+    image = np.full((32, 96, 3), 120.0, np.float32)
+    image[8:24, 24:72] = 250.0  # the plate: a quarter of the crop
+    geometric = dict(brightness=0.0, contrast=(1.0, 1.0), saturation=(1.0, 1.0), hue=0.0, noise=0.0, grayscale=0.0)
+    tf.random.set_seed(0)
+
+    def plate_share(aug: Augment) -> float:
+        outs = np.stack([augment_image(tf.constant(image), aug).numpy() for _ in range(24)])
+        assert outs.min() > 110, "a box outside the crop was filled with black"
+        return float(np.mean(outs > 185))
+
+    tight = plate_share(Augment(shift=0.04, scale=0.06, **geometric))
+    loose = plate_share(Augment(shift=0.04, scale=0.06, zoom_out=0.2, **geometric))
+    assert 0.2 < tight < 0.3  # about the quarter it is
+    assert loose < 0.8 * tight  # shown smaller: the box took in up to 40% more crop per axis
+    assert loose > 0.25 / (1 + 0.06 + 0.4) ** 2 - 0.01  # never smaller than the loosest box allows
