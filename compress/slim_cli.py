@@ -77,54 +77,28 @@ def describe(model, info, val, label: str, threads: int = 1) -> dict[str, Any]:
 
 
 def cmd_slim(args: argparse.Namespace) -> int:
-    from compress.slim import Graph, Target, build, max_output_diff, plan, summary, zero_gamma_keep
-    from plates.keras import keras
+    from compress.latency import litert_p50_ms
+    from compress.slim import Graph, Target, build, plan, summary
     from plates.modelio import load_model, save_model
     from plates.pipeline import load_images
     from plates.readers import read_sources
     from plates.runinfo import manifest
-    from plates.train_cli import run_training
 
     run = Path(args.run)
     target = Target(
         args.ratio, args.flops, args.params, args.latency, args.round_to, args.min_fraction, args.importance
     )
     target.validate()
-    source = args.model
-    original, info = load_model(source)
+    original, info = load_model(args.model)
     Graph(original, args.protect)  # reject a bad --protect before any training
-    if args.sparsity_epochs:
-        sparse = argparse.Namespace(
-            **{
-                **vars(args),
-                "epochs": args.sparsity_epochs,
-                "gamma_l1": args.gamma_l1,
-                "run": str(run / "sparsity"),
-                "lr": args.sparsity_lr,
-                "ema": 0.0,  # the pruning threshold reads the raw gammas the L1 drove towards 0
-            }
-        )
-        gamma_histograms(original, run / "gamma_before.png", f"|gamma| before sparsity ({source})")
-        run_training(sparse, lambda: load_model(args.model)[0], info, {"stage": "sparsity", "source": args.model})
-        source = str(run / "sparsity")
+    source = _sparsity_phase(args, original, info, run) if args.sparsity_epochs else args.model
     model, info = load_model(source) if args.sparsity_epochs else (original, info)
     gamma_histograms(model, run / "gamma.png", f"|gamma| of {source}")
     val = read_sources([args.val], info.spec) if args.val else None
     probe_src = val if val is not None else read_sources(args.train, info.spec)
     probe = load_images(probe_src.subset(np.arange(min(64, len(probe_src)))), info.size)
     graph = Graph(model, args.protect)
-    # equivalence check: removing only (near-)zero-gamma channels must not change the outputs
-    dead = zero_gamma_keep(graph, args.dead_gamma)
-    n_dead = sum(graph.spaces[r].size - len(k) for r, k in dead.items())
-    diff = max_output_diff(model, build(graph, dead, probe=probe), probe[:16])
-    logger.info(
-        "equivalence check: %d channels with |gamma| <= %g removed, max output difference %.2e",
-        n_dead,
-        args.dead_gamma,
-        diff,
-    )
-    from compress.latency import litert_p50_ms
-
+    equivalence = _equivalence_check(graph, model, probe, args.dead_gamma)
     keep = plan(graph, target, lambda m: litert_p50_ms(m, info, args.latency_threads))
     slim = build(graph, keep, probe=probe)
     slim_info = type(info)(
@@ -136,48 +110,97 @@ def cmd_slim(args: argparse.Namespace) -> int:
     )
     save_model(run / "pruned", slim, slim_info)
     # the baseline is the model as given; after sparsity training it is a different model
-    before = describe(original, info, val, f"original ({args.model})", args.latency_threads)
+    threads = args.latency_threads
+    before = describe(original, info, val, f"original ({args.model})", threads)
     sparse = (
-        [describe(model, info, val, f"after sparsity training ({source})", args.latency_threads)]
-        if args.sparsity_epochs
-        else []
+        [describe(model, info, val, f"after sparsity training ({source})", threads)] if args.sparsity_epochs else []
     )
-    pruned = describe(slim, slim_info, val, "pruned, before fine-tuning", args.latency_threads)
-    if args.from_scratch:  # same shapes, new initial weights ("Rethinking the Value of Network Pruning")
-        builder = lambda: keras.models.clone_model(load_model(run / "pruned")[0])  # noqa: E731
-    else:
-        builder = lambda: load_model(run / "pruned")[0]  # noqa: E731
-    ft = argparse.Namespace(**{**vars(args), "gamma_l1": 0.0})
-    if args.epochs:
-        run_training(
-            ft,
-            builder,
-            slim_info,
-            {"stage": "fine-tune" if not args.from_scratch else "from scratch", "source": str(run / "pruned")},
-        )
-        final, final_info = load_model(run)
-    else:
-        save_model(run, slim, slim_info)
-        final, final_info = slim, slim_info
-    after = describe(final, final_info, val, "slimmed" + (" + fine-tuned" if args.epochs else ""), args.latency_threads)
+    pruned = describe(slim, slim_info, val, "pruned, before fine-tuning", threads)
+    final, final_info = _fine_tune_phase(args, run, slim, slim_info)
+    after = describe(final, final_info, val, "slimmed" + (" + fine-tuned" if args.epochs else ""), threads)
     report = {
         "command": manifest()["command"],
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
         "source": args.model,
         "target": vars(target),
-        "equivalence_check": {"removed_dead_channels": n_dead, "dead_gamma": args.dead_gamma, "max_output_diff": diff},
+        "equivalence_check": equivalence,
         "groups": summary(graph, keep),
         "rows": [before, *sparse, pruned, after],
         "speedup_cpu_p50": before["cpu_p50_ms_batch1"] / after["cpu_p50_ms_batch1"],
         "speedup_litert_p50": before["litert_p50_ms_batch1"] / after["litert_p50_ms_batch1"],
-        "latency_threads": args.latency_threads,
+        "latency_threads": threads,
         "macs_ratio": after["macs"] / before["macs"],
         "params_ratio": after["params"] / before["params"],
     }
     write_json(run / "slim_report.json", report)
+    text = _slim_markdown(report)
+    write_text(run / "slim_report.md", text)
+    print(text)
+    print(f"slimmed model: {run}/model.keras; report: {run}/slim_report.md; gamma histograms: {run}/gamma*.png")
+    return 0
+
+
+def _sparsity_phase(args: argparse.Namespace, original, info, run: Path) -> str:
+    """Train the model with L1 on its BatchNorm gammas (network slimming); returns the folder
+    of the sparse model, which the pruning then reads."""
+    from plates.modelio import load_model
+    from plates.train_cli import run_training
+
+    sparse = argparse.Namespace(
+        **{
+            **vars(args),
+            "epochs": args.sparsity_epochs,
+            "gamma_l1": args.gamma_l1,
+            "run": str(run / "sparsity"),
+            "lr": args.sparsity_lr,
+            "ema": 0.0,  # the pruning threshold reads the raw gammas the L1 drove towards 0
+        }
+    )
+    gamma_histograms(original, run / "gamma_before.png", f"|gamma| before sparsity ({args.model})")
+    run_training(sparse, lambda: load_model(args.model)[0], info, {"stage": "sparsity", "source": args.model})
+    return str(run / "sparsity")
+
+
+def _equivalence_check(graph, model, probe: np.ndarray, dead_gamma: float) -> dict[str, float]:
+    """Removing only (near-)zero-gamma channels must not change the outputs: a check of the
+    surgery itself, before any channel that matters is cut."""
+    from compress.slim import build, max_output_diff, zero_gamma_keep
+
+    dead = zero_gamma_keep(graph, dead_gamma)
+    n_dead = sum(graph.spaces[r].size - len(k) for r, k in dead.items())
+    diff = max_output_diff(model, build(graph, dead, probe=probe), probe[:16])
+    logger.info(
+        "equivalence check: %d channels with |gamma| <= %g removed, max output difference %.2e",
+        n_dead,
+        dead_gamma,
+        diff,
+    )
+    return {"removed_dead_channels": n_dead, "dead_gamma": dead_gamma, "max_output_diff": diff}
+
+
+def _fine_tune_phase(args: argparse.Namespace, run: Path, slim, slim_info):
+    """Fine-tune the pruned model into the run folder (or save it as is with ``--epochs 0``)."""
+    from plates.keras import keras
+    from plates.modelio import load_model, save_model
+    from plates.train_cli import run_training
+
+    if not args.epochs:
+        save_model(run, slim, slim_info)
+        return slim, slim_info
+    if args.from_scratch:  # same shapes, new initial weights ("Rethinking the Value of Network Pruning")
+        builder = lambda: keras.models.clone_model(load_model(run / "pruned")[0])  # noqa: E731
+    else:
+        builder = lambda: load_model(run / "pruned")[0]  # noqa: E731
+    ft = argparse.Namespace(**{**vars(args), "gamma_l1": 0.0})
+    stage = "fine-tune" if not args.from_scratch else "from scratch"
+    run_training(ft, builder, slim_info, {"stage": stage, "source": str(run / "pruned")})
+    return load_model(run)
+
+
+def _slim_markdown(report: dict) -> str:
     lines = [
-        f"| model | params | MMACs | file MB | TF p50 ms (b1) | LiteRT fp32 p50 ms (b1, {args.latency_threads} thr) "
-        "| full-plate | char |",
+        "| model | params | MMACs | file MB | TF p50 ms (b1) "
+        f"| LiteRT fp32 p50 ms (b1, {report['latency_threads']} thr) | full-plate | char |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["rows"]:
@@ -187,15 +210,13 @@ def cmd_slim(args: argparse.Namespace) -> int:
             f"{r.get('plate_accuracy', float('nan')):.4f} | "
             f"{r.get('char_accuracy', float('nan')):.4f} |"
         )
-    text = "\n".join(lines) + (
+    check = report["equivalence_check"]
+    return "\n".join(lines) + (
         f"\n\nMACs x{report['macs_ratio']:.3f}, params x{report['params_ratio']:.3f}, "
         f"speed-up x{report['speedup_litert_p50']:.2f} LiteRT, x{report['speedup_cpu_p50']:.2f} TF; "
-        f"equivalence check: max output difference {diff:.2e} after removing {n_dead} dead channels\n"
+        f"equivalence check: max output difference {check['max_output_diff']:.2e} after removing "
+        f"{check['removed_dead_channels']} dead channels\n"
     )
-    write_text(run / "slim_report.md", text)
-    print(text)
-    print(f"slimmed model: {run}/model.keras; report: {run}/slim_report.md; gamma histograms: {run}/gamma*.png")
-    return 0
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
