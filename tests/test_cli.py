@@ -1,5 +1,7 @@
 """The thin CLIs: clean one-line errors for bad input, and a tiny train -> eval -> predict."""
 
+import json
+
 import pytest
 
 from plates.cli import main as plates_main
@@ -109,6 +111,42 @@ def test_tiny_train_eval_predict(tmp_path, synth_dir, synth_samples, capsys):
     assert "bad.jpg: not a readable image" in capsys.readouterr().err
     assert teacher_main(["eval", str(tmp_path), "--data", str(synth_dir)]) == 2
     assert "no Keras model here" in capsys.readouterr().err
+
+    # compress slim on that run, every phase: sparsity training, the equivalence check, pruning
+    # half the prunable channels, fine-tuning, the report
+    from compress.cli import main as compress_main
+
+    slim = tmp_path / "slim"
+    short = ["--train", str(synth_dir), "--val", str(synth_dir), "--batch-size", "16", "--steps-per-epoch", "2"]
+    argv = [
+        "slim",
+        str(run),
+        "--ratio",
+        "0.5",
+        "--round-to",
+        "1",
+        "--run",
+        str(slim),
+        *short,
+        "--epochs",
+        "1",
+        "--quiet",
+    ]
+    assert compress_main([*argv, "--sparsity-epochs", "1", "--gamma-l1", "1e-4"]) == 0
+    report = json.loads((slim / "slim_report.json").read_text())
+    assert [r["model"].split(" (")[0] for r in report["rows"]] == [
+        "original",
+        "after sparsity training",
+        "pruned, before fine-tuning",
+        "slimmed + fine-tuned",
+    ]
+    assert (
+        report["macs_ratio"] < 1
+        and report["params_ratio"] < 1
+        and report["equivalence_check"]["max_output_diff"] < 1e-4
+    )
+    assert (slim / "model.keras").exists() and (slim / "sparsity" / "model.keras").exists()
+    assert "equivalence check" in (slim / "slim_report.md").read_text()
 
 
 def test_negative_calibration_count_is_refused(capsys):
