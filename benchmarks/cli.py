@@ -15,14 +15,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    import numpy as np
-
     from benchmarks.artefacts import find_artefacts
-    from benchmarks.measure import accuracy, agreement, latency_in_turns, model_stats, timed_setting, warnings
+    from benchmarks.measure import agreement, warnings
     from benchmarks.report import write_report
     from plates.bundle import read_labels
-    from plates.codec import confidence, top_labels
-    from plates.metrics import coverage_curve, plate_correct
     from plates.pipeline import load_images
     from plates.readers import read_sources
     from plates.runinfo import command, machine, versions
@@ -35,47 +31,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     for a in arts:
         a_info = read_labels(a.folder)
         sizes.append(a_info.size)
-        row = {**a.describe(), **model_stats(a)}
-        slim = (
-            read_labels(a.source).extra.get("slimmed_from")
-            if a.source and (a.source / "labels.json").exists()
-            else None
-        )
-        if slim:
-            row["slimmed_from"] = slim
-        if a.kind == "tflite":
-            from deploy.xnnpack import xnnpack_coverage
-
-            row["xnnpack"] = xnnpack_coverage(a.path)
+        row = _describe_artefact(a)
         if samples is not None and not args.latency_only:
             imgs = images if a_info.size == info.size else load_images(samples, a_info.size)
-            metrics, probs = accuracy(a, samples, imgs)
-            correct = plate_correct(a_info.spec, samples.labels, top_labels(a_info.spec, probs))
-            metrics["coverage_curve"] = coverage_curve(confidence(a_info.spec, probs), correct, 51)
-            row["accuracy"] = metrics
-            if reference is None:
-                reference = probs
+            row["accuracy"], probs = _artefact_accuracy(a, a_info, samples, imgs)
+            reference = probs if reference is None else reference
             row["agreement"] = agreement(a_info.spec, reference, probs)
         results.append(row)
-    if not args.accuracy_only:  # every setting of every artefact, timed in turns
-        settings, rows = [], []
-        for a, row, size in zip(arts, results, sizes, strict=True):
-            image = (
-                np.random.default_rng(0).integers(0, 256, (*size, 3), dtype=np.uint8)
-                if images is None or size != info.size
-                else images[0]
-            )
-            row["latency"] = []
-            for threads in args.threads:
-                for batch in args.batch:
-                    if a.kind == "keras" and threads != args.threads[0]:
-                        continue  # TF threads are fixed per process
-                    settings.append((a.name, *timed_setting(a, image, threads, batch)))
-                    rows.append(row)
-        for row, stats in zip(
-            rows, latency_in_turns(settings, args.warmup, args.runs, args.min_seconds, args.rounds), strict=True
-        ):
-            row["latency"].append(stats)
+    if not args.accuracy_only:
+        _time_in_turns(args, arts, results, sizes, images, info.size)
     result = {
         "title": args.title,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -101,6 +65,61 @@ def cmd_run(args: argparse.Namespace) -> int:
     path = write_report([result], Path(args.out), args.name)
     print(f"wrote {path} (+ {args.name}.json, plots) in {args.out}")
     return 0
+
+
+def _describe_artefact(a) -> dict:
+    """What an artefact is: kind, size, MACs, what it was slimmed from, XNNPACK pieces."""
+    from benchmarks.measure import model_stats
+    from plates.bundle import read_labels
+
+    row = {**a.describe(), **model_stats(a)}
+    source_labels = a.source / "labels.json" if a.source else None
+    slim = read_labels(a.source).extra.get("slimmed_from") if source_labels and source_labels.exists() else None
+    if slim:
+        row["slimmed_from"] = slim
+    if a.kind == "tflite":
+        from deploy.xnnpack import xnnpack_coverage
+
+        row["xnnpack"] = xnnpack_coverage(a.path)
+    return row
+
+
+def _artefact_accuracy(a, info, samples, images) -> tuple[dict, dict]:
+    """Accuracy metrics (with the coverage curve) of one artefact, and its probabilities."""
+    from benchmarks.measure import accuracy
+    from plates.codec import confidence, top_labels
+    from plates.metrics import coverage_curve, plate_correct
+
+    metrics, probs = accuracy(a, samples, images)
+    correct = plate_correct(info.spec, samples.labels, top_labels(info.spec, probs))
+    metrics["coverage_curve"] = coverage_curve(confidence(info.spec, probs), correct, 51)
+    return metrics, probs
+
+
+def _time_in_turns(args: argparse.Namespace, arts, results: list[dict], sizes, images, size) -> None:
+    """Every setting (threads x batch) of every artefact, timed in turns within one run, so
+    the compared settings share the machine's state; adds ``latency`` to each row."""
+    import numpy as np
+
+    from benchmarks.measure import latency_in_turns, timed_setting
+
+    settings, rows = [], []
+    for a, row, a_size in zip(arts, results, sizes, strict=True):
+        image = (
+            np.random.default_rng(0).integers(0, 256, (*a_size, 3), dtype=np.uint8)
+            if images is None or a_size != size
+            else images[0]
+        )
+        row["latency"] = []
+        for threads in args.threads:
+            for batch in args.batch:
+                if a.kind == "keras" and threads != args.threads[0]:
+                    continue  # TF threads are fixed per process
+                settings.append((a.name, *timed_setting(a, image, threads, batch)))
+                rows.append(row)
+    timed = latency_in_turns(settings, args.warmup, args.runs, args.min_seconds, args.rounds)
+    for row, stats in zip(rows, timed, strict=True):
+        row["latency"].append(stats)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

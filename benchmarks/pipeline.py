@@ -81,90 +81,15 @@ def _step(argv: list[str]) -> None:
 
 
 def run_pipeline(out: str, scale: str = "small", real: str | None = None, progress: bool = True) -> int:
+    """The whole chain from scratch at ``scale``: data, teacher, students, QAT, exports, report."""
     cfg = SCALES[scale]
-    out_dir = Path(out)
-    o = str(out_dir)
+    o = str(Path(out))
     quiet = [] if progress else ["--quiet"]
     start = time.time()
-    _step(["plates", "synth", "--out", f"{o}/synth", "-n", str(cfg["synth"]), "--seed", "1", *quiet])
-    real_path = Path(real) if real else DEFAULT_REAL
-    if real_path.exists():
-        val = str(real_path)
-    else:
-        _step(["plates", "synth", "--out", f"{o}/synth-val", "-n", str(max(cfg["val"], 64)), "--seed", "2", *quiet])
-        val = f"{o}/synth-val"
-    train = [
-        "--train",
-        f"{o}/synth",
-        "--val",
-        val,
-        "--epochs",
-        str(cfg["epochs"]),
-        "--steps-per-epoch",
-        str(cfg["steps"]),
-        "--batch-size",
-        str(cfg["batch"]),
-        *quiet,
-    ]
-    _step(["teacher", "train", "--run", f"{o}/teacher", "--input-size", SIZE, *cfg["teacher"], *train])
-    _step(
-        [
-            "student",
-            "train",
-            "--run",
-            f"{o}/student-small",
-            "--arch",
-            "small",
-            "--input-size",
-            SIZE,
-            *cfg["student"],
-            *train,
-        ]
-    )
-    _step(
-        [
-            "compress",
-            "distill",
-            "--teacher",
-            f"{o}/teacher",
-            "--run",
-            f"{o}/distilled-small",
-            "--arch",
-            "small",
-            "--input-size",
-            SIZE,
-            *cfg["student"],
-            *train,
-        ]
-    )
-    qat_train = [*train[:4], "--epochs", "1", "--steps-per-epoch", str(cfg["qat_steps"]), *train[8:]]
+    val = _pipeline_data(o, cfg, real, quiet)
     agree = ["--min-agreement", cfg["min_agreement"]] if cfg["min_agreement"] is not None else []
-    _step(["compress", "qat", f"{o}/distilled-small", "--run", f"{o}/qat-small", "--lr", "1e-4", *agree, *qat_train])
-    bundles = f"{o}/bundles"
-    exports = [
-        ("teacher", "tflite", []),
-        ("distilled-small", "tflite", []),
-        ("distilled-small", "tflite", ["--int8"]),
-        ("distilled-small", "onnx", []),
-        ("distilled-small", "onnx", ["--int8"]),
-    ]
-    for model, fmt, flags in exports:
-        name = f"{model}-{fmt}-{'int8' if flags else 'fp32'}"
-        _step(
-            [
-                "deploy",
-                fmt,
-                f"{o}/{model}",
-                "--out",
-                f"{bundles}/{name}",
-                "--data",
-                f"{o}/synth",
-                "--parity-data",
-                val,
-                *flags,
-                *agree,
-            ]
-        )
+    _pipeline_train(o, cfg, val, agree, quiet)
+    bundles = _pipeline_export(o, val, agree)
     _step(
         [
             "benchmarks",
@@ -172,7 +97,7 @@ def run_pipeline(out: str, scale: str = "small", real: str | None = None, progre
             f"{o}/teacher",
             f"{o}/student-small",
             f"{o}/distilled-small",
-            f"{bundles}",
+            bundles,
             f"{o}/qat-small/int8",
             "--data",
             val,
@@ -193,3 +118,46 @@ def run_pipeline(out: str, scale: str = "small", real: str | None = None, progre
     )
     print(f"models:  {o}/teacher, {o}/student-small, {o}/distilled-small, {o}/qat-small; bundles: {bundles}/")
     return 0
+
+
+def _pipeline_data(o: str, cfg: dict, real: str | None, quiet: list[str]) -> str:
+    """Synthetic training plates; returns the validation source (the real set when present)."""
+    _step(["plates", "synth", "--out", f"{o}/synth", "-n", str(cfg["synth"]), "--seed", "1", *quiet])
+    real_path = Path(real) if real else DEFAULT_REAL
+    if real_path.exists():
+        return str(real_path)
+    _step(["plates", "synth", "--out", f"{o}/synth-val", "-n", str(max(cfg["val"], 64)), "--seed", "2", *quiet])
+    return f"{o}/synth-val"
+
+
+def _pipeline_train(o: str, cfg: dict, val: str, agree: list[str], quiet: list[str]) -> None:
+    """Teacher, labels-only student, distilled student, then QAT of the distilled one."""
+
+    def data(epochs: int, steps: int) -> list[str]:
+        return ["--train", f"{o}/synth", "--val", val, "--epochs", str(epochs), "--steps-per-epoch", str(steps),
+                "--batch-size", str(cfg["batch"]), *quiet]  # fmt: skip
+
+    train = data(cfg["epochs"], cfg["steps"])
+    student = ["--arch", "small", "--input-size", SIZE, *cfg["student"], *train]
+    _step(["teacher", "train", "--run", f"{o}/teacher", "--input-size", SIZE, *cfg["teacher"], *train])
+    _step(["student", "train", "--run", f"{o}/student-small", *student])
+    _step(["compress", "distill", "--teacher", f"{o}/teacher", "--run", f"{o}/distilled-small", *student])
+    qat = ["compress", "qat", f"{o}/distilled-small", "--run", f"{o}/qat-small", "--lr", "1e-4", *agree]
+    _step([*qat, *data(1, cfg["qat_steps"])])
+
+
+def _pipeline_export(o: str, val: str, agree: list[str]) -> str:
+    """The teacher and the distilled student as TFLite / ONNX bundles; returns their folder."""
+    bundles = f"{o}/bundles"
+    exports = [
+        ("teacher", "tflite", []),
+        ("distilled-small", "tflite", []),
+        ("distilled-small", "tflite", ["--int8"]),
+        ("distilled-small", "onnx", []),
+        ("distilled-small", "onnx", ["--int8"]),
+    ]
+    for model, fmt, flags in exports:
+        name = f"{model}-{fmt}-{'int8' if flags else 'fp32'}"
+        _step(["deploy", fmt, f"{o}/{model}", "--out", f"{bundles}/{name}", "--data", f"{o}/synth",
+               "--parity-data", val, *flags, *agree])  # fmt: skip
+    return bundles
