@@ -67,52 +67,15 @@ def run_shipped(
     bundles = shipped_bundles(models)
     quiet = [] if progress else ["--quiet"]
     start = time.time()
-    _step(["plates", "synth", "--out", f"{o}/synth", "-n", str(synth), "--seed", "1", *quiet])
-    dev, val = _existing(real, DEFAULT_REAL), _existing(real_val, DEFAULT_VAL)
-    train = ["--train", f"{o}/synth"]
-    if dev is not None:  # the recipe's seeded split: its held-out half is what the shipped cards report
-        _step(["plates", "split", str(dev), "--fraction", "0.5", "--seed", "0", "--out", f"{o}/real-dev-split"])
-        held, calib = f"{o}/real-dev-split/val.txt", f"{o}/real-dev-split/train.txt"
-        train += ["--train", f"{calib}*4"]
-    else:
-        _step(["plates", "synth", "--out", f"{o}/synth-val", "-n", str(min(300, synth)), "--seed", "2", *quiet])
-        held, calib = f"{o}/synth-val", f"{o}/synth"
-    select = str(val) if val is not None else f"{o}/synth-select"  # the fine-tune's epoch, never on `held`
-    if val is None:
-        _step(["plates", "synth", "--out", select, "-n", str(min(300, synth)), "--seed", "3", *quiet])
+    train, held, calib, select, val = _shipped_data(o, synth, real, real_val, quiet)
     slimmed = f"{o}/slimmed"
-    _step(
-        [
-            "compress",
-            "slim",
-            str(source),
-            "--flops",
-            str(FLOPS[source.parent.name]),
-            "--run",
-            slimmed,
-            *train,
-            "--val",
-            select,
-            "--epochs",
-            str(epochs),
-            "--steps-per-epoch",
-            str(steps),
-            "--batch-size",
-            str(batch),
-            "--warmup-epochs",
-            "0.1",
-            "--lr",
-            "1e-3",
-            *quiet,
-        ]
-    )
+    fit = ["--epochs", str(epochs), "--steps-per-epoch", str(steps), "--batch-size", str(batch)]
+    flops = str(FLOPS[source.parent.name])
+    _step(["compress", "slim", str(source), "--flops", flops, "--run", slimmed, *train, "--val", select, *fit,
+           "--warmup-epochs", "0.1", "--lr", "1e-3", *quiet])  # fmt: skip
     exp = ["--parity-data", held, *(["--min-agreement", min_agreement] if min_agreement is not None else [])]
-    int8 = [
-        "--int8",
-        "--data",
-        calib,
-        *([] if min_agreement is not None else ["--min-agreement", str(MIN_AGREEMENT_INT8)]),
-    ]
+    int8 = ["--int8", "--data", calib]
+    int8 += [] if min_agreement is not None else ["--min-agreement", str(MIN_AGREEMENT_INT8)]
     _step(["deploy", "tflite", slimmed, "--out", f"{o}/bundles/slimmed-tflite-int8", *int8, *exp])
     _step(["deploy", "onnx", slimmed, "--out", f"{o}/bundles/slimmed-onnx-fp32", *exp])
     artefacts = [str(source), slimmed, f"{o}/bundles", *map(str, bundles)]
@@ -128,6 +91,26 @@ def run_shipped(
         print(line)
     print(f"report:  {o}/report/report.md (+ report.json and charts)")
     return 0
+
+
+def _shipped_data(o: str, synth: int, real: str | None, real_val: str | None, quiet: list[str]):
+    """``(training flags, held-out set, calibration set, selection set, plates-real-val or None)``:
+    the real sets when present, synthetic stand-ins otherwise. The fine-tune's best epoch is
+    picked on plates-real-val (or a synthetic select set), never on the held-out set."""
+    _step(["plates", "synth", "--out", f"{o}/synth", "-n", str(synth), "--seed", "1", *quiet])
+    dev, val = _existing(real, DEFAULT_REAL), _existing(real_val, DEFAULT_VAL)
+    train = ["--train", f"{o}/synth"]
+    if dev is not None:  # the recipe's seeded split: its held-out half is what the shipped cards report
+        _step(["plates", "split", str(dev), "--fraction", "0.5", "--seed", "0", "--out", f"{o}/real-dev-split"])
+        held, calib = f"{o}/real-dev-split/val.txt", f"{o}/real-dev-split/train.txt"
+        train += ["--train", f"{calib}*4"]
+    else:
+        _step(["plates", "synth", "--out", f"{o}/synth-val", "-n", str(min(300, synth)), "--seed", "2", *quiet])
+        held, calib = f"{o}/synth-val", f"{o}/synth"
+    select = str(val) if val is not None else f"{o}/synth-select"
+    if val is None:
+        _step(["plates", "synth", "--out", select, "-n", str(min(300, synth)), "--seed", "3", *quiet])
+    return train, held, calib, select, val
 
 
 def _out(o: str, name: str, title: str) -> list[str]:
