@@ -125,7 +125,7 @@ def _time_in_turns(args: argparse.Namespace, arts, results: list[dict], sizes, i
 def cmd_report(args: argparse.Namespace) -> int:
     from benchmarks.report import load_results, write_report
 
-    runs = []
+    runs: list[dict] = []
     for r in load_results(args.results):
         runs += r["runs"] if "runs" in r else [r]
     print(f"wrote {write_report(runs, args.out, args.name)}")

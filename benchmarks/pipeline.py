@@ -11,6 +11,7 @@ int8 hard-swish, which made the stock int8 student slower than its fp32 twin (``
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import time
 from pathlib import Path
@@ -18,43 +19,60 @@ from pathlib import Path
 from plates import logger
 from plates.errors import PlateError
 
+
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """How big the from-scratch chain runs: data, model sizes, steps, timing effort."""
+
+    synth: int  # synthetic training plates
+    val: int  # synthetic validation plates when no real set is present
+    teacher: tuple[str, ...]  # teacher train flags
+    student: tuple[str, ...]  # student / distill flags
+    epochs: int
+    steps: int  # per epoch
+    qat_steps: int
+    batch: int
+    latency: tuple[str, ...]  # benchmarks run timing flags
+    min_agreement: str | None  # parity bar of every export (None: each export's default)
+
+
 SCALES = {
-    "tiny": {
-        "synth": 192,
-        "val": 64,
-        "teacher": ["--backbone", "tiny", "--width", "8", "--neck", "16"],
-        "student": ["--alpha", "0.35", "--neck", "16", "--minimalistic"],
-        "epochs": 1,
-        "steps": 4,
-        "qat_steps": 2,
-        "batch": 16,
-        "latency": ["--runs", "10", "--warmup", "2", "--min-seconds", "0.2"],
-        "min_agreement": "0",
-    },
-    "small": {
-        "synth": 3000,
-        "val": 300,
-        "teacher": ["--width", "16", "--strides", "1,2,2,2x1"],
-        "student": ["--alpha", "0.5", "--minimalistic"],
-        "epochs": 3,
-        "steps": 60,
-        "qat_steps": 30,
-        "batch": 32,
-        "latency": ["--runs", "100", "--warmup", "10", "--min-seconds", "2"],
-        "min_agreement": "0",
-    },
-    "real": {
-        "synth": 100000,
-        "val": 0,
-        "teacher": ["--width", "64", "--strides", "1,2,2,2x1"],
-        "student": ["--alpha", "1.0", "--minimalistic"],
-        "epochs": 10,
-        "steps": 800,
-        "qat_steps": 400,
-        "batch": 64,
-        "latency": ["--runs", "300", "--warmup", "30", "--min-seconds", "10"],
-        "min_agreement": None,
-    },
+    "tiny": Scale(
+        synth=192,
+        val=64,
+        teacher=("--backbone", "tiny", "--width", "8", "--neck", "16"),
+        student=("--alpha", "0.35", "--neck", "16", "--minimalistic"),
+        epochs=1,
+        steps=4,
+        qat_steps=2,
+        batch=16,
+        latency=("--runs", "10", "--warmup", "2", "--min-seconds", "0.2"),
+        min_agreement="0",
+    ),
+    "small": Scale(
+        synth=3000,
+        val=300,
+        teacher=("--width", "16", "--strides", "1,2,2,2x1"),
+        student=("--alpha", "0.5", "--minimalistic"),
+        epochs=3,
+        steps=60,
+        qat_steps=30,
+        batch=32,
+        latency=("--runs", "100", "--warmup", "10", "--min-seconds", "2"),
+        min_agreement="0",
+    ),
+    "real": Scale(
+        synth=100000,
+        val=0,
+        teacher=("--width", "64", "--strides", "1,2,2,2x1"),
+        student=("--alpha", "1.0", "--minimalistic"),
+        epochs=10,
+        steps=800,
+        qat_steps=400,
+        batch=64,
+        latency=("--runs", "300", "--warmup", "30", "--min-seconds", "10"),
+        min_agreement=None,
+    ),
 }
 SIZE = "32x96"
 DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "plates-real-dev"
@@ -87,7 +105,7 @@ def run_pipeline(out: str, scale: str = "small", real: str | None = None, progre
     quiet = [] if progress else ["--quiet"]
     start = time.time()
     val = _pipeline_data(o, cfg, real, quiet)
-    agree = ["--min-agreement", cfg["min_agreement"]] if cfg["min_agreement"] is not None else []
+    agree = ["--min-agreement", cfg.min_agreement] if cfg.min_agreement is not None else []
     _pipeline_train(o, cfg, val, agree, quiet)
     bundles = _pipeline_export(o, val, agree)
     _step(
@@ -104,7 +122,7 @@ def run_pipeline(out: str, scale: str = "small", real: str | None = None, progre
             "--threads",
             "1",
             "2",
-            *cfg["latency"],
+            *cfg.latency,
             "--title",
             f"pipeline ({scale} scale)",
             "--out",
@@ -120,30 +138,30 @@ def run_pipeline(out: str, scale: str = "small", real: str | None = None, progre
     return 0
 
 
-def _pipeline_data(o: str, cfg: dict, real: str | None, quiet: list[str]) -> str:
+def _pipeline_data(o: str, cfg: Scale, real: str | None, quiet: list[str]) -> str:
     """Synthetic training plates; returns the validation source (the real set when present)."""
-    _step(["plates", "synth", "--out", f"{o}/synth", "-n", str(cfg["synth"]), "--seed", "1", *quiet])
+    _step(["plates", "synth", "--out", f"{o}/synth", "-n", str(cfg.synth), "--seed", "1", *quiet])
     real_path = Path(real) if real else DEFAULT_REAL
     if real_path.exists():
         return str(real_path)
-    _step(["plates", "synth", "--out", f"{o}/synth-val", "-n", str(max(cfg["val"], 64)), "--seed", "2", *quiet])
+    _step(["plates", "synth", "--out", f"{o}/synth-val", "-n", str(max(cfg.val, 64)), "--seed", "2", *quiet])
     return f"{o}/synth-val"
 
 
-def _pipeline_train(o: str, cfg: dict, val: str, agree: list[str], quiet: list[str]) -> None:
+def _pipeline_train(o: str, cfg: Scale, val: str, agree: list[str], quiet: list[str]) -> None:
     """Teacher, labels-only student, distilled student, then QAT of the distilled one."""
 
     def data(epochs: int, steps: int) -> list[str]:
         return ["--train", f"{o}/synth", "--val", val, "--epochs", str(epochs), "--steps-per-epoch", str(steps),
-                "--batch-size", str(cfg["batch"]), *quiet]  # fmt: skip
+                "--batch-size", str(cfg.batch), *quiet]  # fmt: skip
 
-    train = data(cfg["epochs"], cfg["steps"])
-    student = ["--arch", "small", "--input-size", SIZE, *cfg["student"], *train]
-    _step(["teacher", "train", "--run", f"{o}/teacher", "--input-size", SIZE, *cfg["teacher"], *train])
+    train = data(cfg.epochs, cfg.steps)
+    student = ["--arch", "small", "--input-size", SIZE, *cfg.student, *train]
+    _step(["teacher", "train", "--run", f"{o}/teacher", "--input-size", SIZE, *cfg.teacher, *train])
     _step(["student", "train", "--run", f"{o}/student-small", *student])
     _step(["compress", "distill", "--teacher", f"{o}/teacher", "--run", f"{o}/distilled-small", *student])
     qat = ["compress", "qat", f"{o}/distilled-small", "--run", f"{o}/qat-small", "--lr", "1e-4", *agree]
-    _step([*qat, *data(1, cfg["qat_steps"])])
+    _step([*qat, *data(1, cfg.qat_steps)])
 
 
 def _pipeline_export(o: str, val: str, agree: list[str]) -> str:

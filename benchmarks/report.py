@@ -120,12 +120,22 @@ def _cost(a: dict[str, Any], key: str) -> float | None:
     return (_device_latency(a) or {}).get("p50_ms") if key == "latency" else a["size_bytes"] / 1e6
 
 
+def _costed(artefacts: list[dict[str, Any]], key: str) -> list[tuple[float, dict[str, Any]]]:
+    """``(cost, artefact)`` for the artefacts that have that cost (latency is not always timed)."""
+    out = []
+    for a in artefacts:
+        cost = _cost(a, key)
+        if cost is not None:
+            out.append((cost, a))
+    return out
+
+
 def _front_lines(artefacts: list[dict[str, Any]]) -> list[str]:
     """The Pareto fronts in words: which artefacts nothing else beats on accuracy and latency / size."""
     scored = [a for a in artefacts if a.get("accuracy")]
     out = []
     for key, what, unit in (("latency", "p50 latency", "ms"), ("size", "size", "MB")):
-        pts = [(_cost(a, key), a) for a in scored if _cost(a, key) is not None]
+        pts = _costed(scored, key)
         if len(pts) < 2:
             continue
         front = pareto_front([(x, a["accuracy"]["plate_accuracy"]) for x, a in pts])
@@ -165,7 +175,7 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
         ("latency", "p50 latency, batch 1 (ms, log)", "accuracy vs latency"),
         ("size", "model size (MB, log)", "accuracy vs size"),
     ):
-        xy = [(_cost(a, key), a) for a in scored if _cost(a, key) is not None]
+        xy = _costed(scored, key)
         if not xy:  # accuracy only: no latency chart
             continue
         fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
@@ -174,7 +184,8 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
             sel = [
                 (x, a["accuracy"]["plate_accuracy"]) for x, a in xy if (a["kind"], a["precision"]) == (kind, precision)
             ]
-            ax.scatter(*zip(*sel, strict=True), s=22, alpha=0.8, label=f"{kind} {precision}")
+            xs, ys = zip(*sel, strict=True)
+            ax.scatter(xs, ys, s=22, alpha=0.8, label=f"{kind} {precision}")
         front = pareto_front([(x, a["accuracy"]["plate_accuracy"]) for x, a in xy])
         fx, fy = zip(*[(xy[i][0], xy[i][1]["accuracy"]["plate_accuracy"]) for i in front], strict=True)
         ax.step(fx, fy, where="post", color="black", lw=0.8, alpha=0.6, label="Pareto front")

@@ -92,6 +92,8 @@ class Distiller(tf.Module):
         if self.cached is not None:
             rows = tf.gather(self.cached, labels[:, self.n_heads])
             return dict(zip(self.heads, tf.split(rows, self.splits, axis=-1), strict=True))
+        if self.teacher is None:
+            raise PlateError("distillation without cached teacher outputs needs the teacher model")
         return outputs_by_name(self.teacher, self.teacher(self._teacher_input(images), training=False))
 
     def _teacher_input(self, images: tf.Tensor) -> tf.Tensor:

@@ -63,7 +63,8 @@ def calibrate_ranges(qat: keras.Model, float_model: keras.Model, images: np.ndar
     known = {layer.name for layer in float_model.layers}
     names = [n for n in targets if n in known]
     probe = keras.Model(float_model.input, [float_model.get_layer(n).output for n in names])
-    lows, highs = {n: [] for n in names}, {n: [] for n in names}
+    lows: dict[str, list[float]] = {n: [] for n in names}
+    highs: dict[str, list[float]] = {n: [] for n in names}
     for start in range(0, len(images), batch_size):
         outs = probe(tf.constant(images[start : start + batch_size], tf.float32), training=False)
         for n, out in zip(names, outs if isinstance(outs, list) else [outs], strict=True):

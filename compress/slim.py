@@ -340,9 +340,11 @@ def plan(g: Graph, target: Target, latency_fn: Callable[[keras.Model], float] | 
 
         base = count_macs(g.model)
         metric, goal = (lambda m: count_macs(m) / base), target.flops
-    else:
+    elif target.params is not None:
         base = g.model.count_params()
         metric, goal = (lambda m: m.count_params() / base), target.params
+    else:
+        raise SlimError("no slimming target: give one of ratio, flops, params, latency")
     lo, hi = 0, len(all_scores) - 1
     best = None
     while lo <= hi:  # smallest threshold index meeting the budget
@@ -413,9 +415,10 @@ def build(g: Graph, keep: dict[int, np.ndarray], weights: bool = True, probe: np
                 plans.append((len(pending) - 1, layer, inbound[0], keep_in, keep_out))
     outputs = [tensors[t._keras_history.layer.name] for t in g.model.outputs]  # noqa: SLF001
     model = keras.Model([tensors[n] for n in g.model.input_names], outputs, name=g.model.name)
-    if plans:
+    if plans and probe is not None:  # plans are only made with a probe
         means = _input_means(g.model, [src for _, _, src, _, _ in plans], probe)
         for i, layer, src, keep_in, keep_out in plans:
+            assert keep_in is not None and keep_out is not None  # folds are planned for producers with both
             pending[i] = (pending[i][0], _fold(layer, means[src], keep_in, keep_out, pending[i][1]))
     for new, w in pending:
         new.set_weights(w)

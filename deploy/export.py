@@ -50,7 +50,8 @@ def float_ends(model: keras.Model) -> tuple[str, ...]:
     raw uint8 pixels."""
     from plates.layers import NORMALISERS
 
-    return (*(layer.name for layer in model.layers if isinstance(layer, tuple(NORMALISERS.values()))), "SOFTMAX")
+    normalisers = set(NORMALISERS.values())
+    return (*(layer.name for layer in model.layers if type(layer) in normalisers), "SOFTMAX")
 
 
 def _rep_dataset(images: np.ndarray):
@@ -90,6 +91,7 @@ def convert_tflite(
         return converter
 
     if options.mode == "int8" and (options.keep_float or options.debug_quant):
+        assert rep is not None  # refused above
         return _debugged_int8(make_converter, options, rep, debug_dir)
     return make_converter().convert()
 
@@ -282,6 +284,7 @@ def export_onnx(
         onnx.save(proto, fp32)
         final = staged / "model.onnx"
         if options.int8:
+            assert rep is not None  # refused above
             _quantize_static(fp32, final, rep, options)
         else:
             shutil.copy(fp32, final)

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -25,10 +25,13 @@ from PIL import Image
 FORMAT = "plates-labels/1"
 
 
-try:  # inside the toolkit a bundle problem is a ModelError, so every CLI reports it in one line
+if TYPE_CHECKING:
     from plates.errors import ModelError as _BundleBase
-except ImportError:  # this file copied alone to a device
-    _BundleBase = Exception
+else:
+    try:  # inside the toolkit a bundle problem is a ModelError, so every CLI reports it in one line
+        from plates.errors import ModelError as _BundleBase
+    except ImportError:  # this file copied alone to a device
+        _BundleBase = Exception
 
 
 class BundleError(_BundleBase):
@@ -58,7 +61,7 @@ def read_labels(folder: Path) -> dict[str, Any]:
     return info
 
 
-def tflite_interpreter(path: Path, threads: int):
+def tflite_interpreter(path: str | os.PathLike, threads: int):
     """LiteRT interpreter (tflite-runtime on old devices), with an error naming the file; shared
     by the predictor and ``compress.latency``."""
     try:

@@ -35,7 +35,17 @@ class Augment:
 
     @classmethod
     def off(cls) -> Augment:
-        return cls(0.0, 0.0, 0.0, (1.0, 1.0), (1.0, 1.0), 0.0, 0.0, 0.0, 0.0)
+        return cls(
+            shift=0.0,
+            scale=0.0,
+            zoom_out=0.0,
+            brightness=0.0,
+            contrast=(1.0, 1.0),
+            saturation=(1.0, 1.0),
+            hue=0.0,
+            noise=0.0,
+            grayscale=0.0,
+        )
 
 
 def decode_all(

@@ -57,7 +57,8 @@ def vector_level(flags: set[str]) -> str | None:
 
 def cpu_model() -> str:
     """CPU model name with its SIMD level, e.g. ``AMD EPYC (AVX2)``."""
-    name, flags = None, set()
+    name: str | None = None
+    flags: set[str] = set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             key, _, value = line.partition(":")

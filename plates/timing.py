@@ -68,7 +68,7 @@ def measure_in_turns(
 
 
 def _timed(fn: Callable[[], Any], runs: int, seconds: float, max_runs: int, clock: Callable[[], float]) -> list[float]:
-    samples = []
+    samples: list[float] = []
     start = clock()
     while len(samples) < max_runs and (len(samples) < runs or clock() - start < seconds):
         t0 = clock()

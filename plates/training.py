@@ -112,7 +112,7 @@ def chief_and_task(strategy: tf.distribute.Strategy) -> tuple[bool, int]:
     when the cluster has no chief; a single process is its own chief."""
     resolver = getattr(strategy, "cluster_resolver", None)
     task_type = getattr(resolver, "task_type", None)
-    if not task_type:
+    if resolver is None or not task_type:
         return True, 0
     task_id = int(resolver.task_id or 0)
     if task_type == "chief":
@@ -362,7 +362,7 @@ class Trainer:
 
     def _score(self, record: dict[str, Any], val: Samples | None, val_ds: np.ndarray | None) -> float:
         """The epoch's score (higher is better), adding the validation metrics to ``record``."""
-        if val_ds is None:
+        if val is None or val_ds is None:
             return -record.get("train_loss", math.inf)
         with self._averaged():
             probs = predict_probs(self.model, val_ds, self.config.eval_batch_size)

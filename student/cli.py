@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from plates.cli_support import add_common, parse_size, run
 from plates.train_cli import add_train_options, run_training
 
-STEM_STRIDES = {"1": 1, "2": 2, "2x1": (2, 1)}
+STEM_STRIDES: dict[str, int | tuple[int, int]] = {"1": 1, "2": 2, "2x1": (2, 1)}
 
 
 def parse_stem_stride(text: str) -> int | tuple[int, int]:

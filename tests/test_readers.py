@@ -226,3 +226,14 @@ def test_zoom_out_shows_the_plate_smaller_with_replicated_edges_and_never_black_
     assert 0.2 < tight < 0.3  # about the quarter it is
     assert loose < 0.8 * tight  # shown smaller: the box took in up to 40% more crop per axis
     assert loose > 0.25 / (1 + 0.06 + 0.4) ** 2 - 0.01  # never smaller than the loosest box allows
+
+
+def test_augment_off_turns_every_augmentation_off():
+    import dataclasses
+
+    from plates.pipeline import Augment
+
+    off = Augment.off()
+    for field in dataclasses.fields(Augment):
+        value = getattr(off, field.name)
+        assert value == ((1.0, 1.0) if isinstance(field.default, tuple) else 0.0), field.name

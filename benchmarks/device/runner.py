@@ -56,12 +56,14 @@ def in_turns(fns: list, warmup: int, runs: int, min_seconds: float, rounds: int)
     """``plates.timing.measure_in_turns``, copied for the same reason as ``stats``: every
     setting gets 1/rounds of its runs and seconds per turn, so a board that heats up and
     throttles slows all of them alike instead of the ones timed last."""
-    samples, medians = [[] for _ in fns], [[] for _ in fns]
+    samples: list[list[float]] = [[] for _ in fns]
+    medians: list[list[float]] = [[] for _ in fns]
     for r in range(rounds):
         for i, fn in enumerate(fns):
             for _ in range(warmup if r == 0 else min(warmup, 2)):
                 fn()
-            turn, start = [], time.perf_counter()
+            turn: list[float] = []
+            start = time.perf_counter()
             while len(turn) < -(-runs // rounds) or time.perf_counter() - start < min_seconds / rounds:
                 t0 = time.perf_counter()
                 fn()
@@ -123,7 +125,8 @@ def main() -> int:
     ap.add_argument("--emulated", action="store_true", help="running under CPU emulation: latency is not a timing")
     args = ap.parse_args()
     files = image_files(args.images)
-    artefacts, settings = [], []
+    artefacts: list[dict] = []
+    settings: list[tuple] = []
     for b in map(Path, args.bundles):
         try:
             model = next(iter(sorted(b.glob("*.tflite")) + sorted(b.glob("*.onnx"))))

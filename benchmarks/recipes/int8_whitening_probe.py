@@ -20,7 +20,7 @@ HEIGHT, WIDTH = 32, 96
 
 
 def load(line: str) -> np.ndarray:
-    image = Image.open(SPLIT / line.split()[0]).convert("RGB").resize((WIDTH, HEIGHT), Image.BILINEAR)
+    image = Image.open(SPLIT / line.split()[0]).convert("RGB").resize((WIDTH, HEIGHT), Image.Resampling.BILINEAR)
     return np.asarray(image, np.float32)
 
 

@@ -82,8 +82,8 @@ def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
-def camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Blur, low resolution, sensor noise and JPEG compression; returns JPEG-decoded uint8."""
+def camera(img: np.ndarray, rng: np.random.Generator) -> bytes:
+    """Blur, low resolution, sensor noise and JPEG compression; returns the JPEG file's bytes."""
     h, w = img.shape[:2]
     pil = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
     r = rng.random()
@@ -96,8 +96,8 @@ def camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         small = (max(8, int(w * f)), max(4, int(h * f)))
         pil = pil.resize(small, Image.Resampling.BILINEAR).resize((w, h), Image.Resampling.BILINEAR)
     arr = np.asarray(pil, np.float32)
-    arr = arr + rng.normal(0, rng.uniform(0, 9), arr.shape)
-    pil = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    noisy = arr + rng.normal(0, rng.uniform(0, 9), arr.shape)
+    pil = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
     buf = io.BytesIO()
     pil.save(buf, "JPEG", quality=int(rng.integers(25, 96)))
     return buf.getvalue()

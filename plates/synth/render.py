@@ -102,11 +102,10 @@ def glyph_mask(
         DRAWN[char](ImageDraw.Draw(canvas), w, size, max(4, int(w * stroke) + 4 * weight), flag)
         weight = 0  # applied to the stroke itself; erosion would eat the thinner diagonals
     else:
-        name = font if isinstance(font, str) else FONTS[font]
-        font = _font(name, size)
-        left, top, right, bottom = font.getbbox(char)
-        canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
-        ImageDraw.Draw(canvas).text((2 - left, 2 - top), char, font=font, fill=255)
+        face = _font(font if isinstance(font, str) else FONTS[font], size)
+        left, top, right, bottom = face.getbbox(char)
+        canvas = Image.new("L", (int(right - left) + 4, int(bottom - top) + 4), 0)
+        ImageDraw.Draw(canvas).text((2 - left, 2 - top), char, font=face, fill=255)
     if weight:
         pad = 2 * abs(weight) + 2
         canvas = Image.fromarray(np.pad(np.asarray(canvas), pad))
@@ -156,15 +155,16 @@ def layout_boxes(
     """Plate size (w, h) in mm, one box per character, and the separator dot position."""
     if layout == "double":
         w, h = 440, 220
-        top = [(110, 15, 80, 60), (250, 15, 80, 60)]
-        bottom = [(27.5 + i * 80, 90, 65, 110) for i in range(n - 2)]
+        top: list[tuple[float, float, float, float]] = [(110, 15, 80, 60), (250, 15, 80, 60)]
+        bottom = [(27.5 + i * 80, 90.0, 65.0, 110.0) for i in range(n - 2)]
         return (w, h), top + bottom, (220, 45)
     if n == 8:
         w, h, cw, gap, sep = 480, 140, 43, 9, 49
     else:
         w, h, cw, gap, sep = 440, 140, 45, 12, 34
     margin = (w - (cw * n + gap * (n - 2) + sep)) / 2
-    boxes, x = [], margin
+    boxes: list[tuple[float, float, float, float]] = []
+    x = margin
     for i in range(n):
         boxes.append((x, 25, cw, 90))
         x += cw + (sep if i == 1 else gap)
@@ -178,7 +178,7 @@ def render_plate(text: str, kind: str, layout: str, rng: np.random.Generator) ->
     (w, h), boxes, dot = layout_boxes(kind, layout, len(text))
     jitter = rng.normal(0, 12, 3)
     bg = np.clip(np.asarray(style.background, np.float32) + jitter, 0, 255)
-    canvas = np.empty((h, w, 3), np.float32)
+    canvas: np.ndarray = np.empty((h, w, 3), np.float32)
     canvas[...] = bg
     if style.gradient_to is not None:
         t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
