@@ -81,6 +81,12 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
         metavar="MODEL",
         help="start a new run from this model folder's weights (same architecture and heads); a resume ignores it",
     )
+    g.add_argument(
+        "--init-partial",
+        action="store_true",
+        help="with --init: take only the layers whose weights fit (e.g. the backbone of a model at another input "
+        "size); the others start afresh",
+    )
     g.add_argument("--checkpoint-every", type=int, default=200, help="also checkpoint every N steps")
     g.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
     g.add_argument("--devices", type=int, default=0, help="logical CPU devices for --strategy mirrored on a CPU host")
@@ -114,6 +120,7 @@ def train_config(args: argparse.Namespace):
         hard_weight=getattr(args, "hard_weight", 1.0),
         ema=args.ema,
         init=getattr(args, "init", ""),
+        init_partial=getattr(args, "init_partial", False),
         skip_bad_images=getattr(args, "skip_bad_images", False),
     )
 

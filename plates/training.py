@@ -69,6 +69,7 @@ class TrainConfig:
     hard_weight: float = 1.0  # weight of the label loss (distillation's alpha)
     ema: float = 0.0  # decay of a weight average that is evaluated and saved (0: off); see plates/ema.py
     init: str = ""  # model folder whose weights a new run starts from (same architecture and heads)
+    init_partial: bool = False  # take only the layers of `init` whose weights fit (e.g. another input size)
     skip_bad_images: bool = False  # drop unreadable images (counted in a warning) instead of refusing the set
 
     def loss_kwargs(self) -> dict[str, Any]:
@@ -373,20 +374,44 @@ class Trainer:
 
     def _load_init(self, folder: str) -> None:
         """Start from another run's weights (a warm start: the next round of pseudo-labelling
-        fine-tunes the previous model instead of paying for training from scratch again)."""
+        fine-tunes the previous model instead of paying for training from scratch again).
+
+        With ``init_partial`` only the layers (by name) whose weight shapes fit are taken: a
+        model at another input size keeps its convolutions, and the heads, whose first layer
+        reads the flattened feature map, start afresh."""
         from plates.modelio import load_model
 
         source, source_info = load_model(folder)
         if source_info.spec.to_dict() != self.info.spec.to_dict():
             raise PlateError(f"{folder}: --init model has other heads or classes than the model being trained")
-        theirs, ours = source.get_weights(), self.model.get_weights()
-        shapes = [w.shape for w in theirs], [w.shape for w in ours]
-        if shapes[0] != shapes[1]:
-            raise PlateError(f"{folder}: --init model has another architecture (weight shapes differ)")
-        self.model.set_weights(theirs)
+        if self.config.init_partial:
+            theirs = {layer.name: layer for layer in source.layers}
+            taken, fresh = 0, []
+            for layer in self.model.layers:
+                weights = layer.get_weights()
+                if not weights:
+                    continue
+                other = theirs.get(layer.name)
+                other_weights = other.get_weights() if other is not None else []
+                if [w.shape for w in other_weights] == [w.shape for w in weights]:
+                    layer.set_weights(other_weights)
+                    taken += 1
+                else:
+                    fresh.append(layer.name)
+            if not taken:
+                raise PlateError(f"{folder}: --init-partial found no layer whose weights fit this model")
+            logger.info("initialised %d layers from %s; %d start afresh: %s", taken, folder, len(fresh), fresh)
+        else:
+            theirs_w, ours = source.get_weights(), self.model.get_weights()
+            if [w.shape for w in theirs_w] != [w.shape for w in ours]:
+                raise PlateError(
+                    f"{folder}: --init model has another architecture (weight shapes differ; "
+                    "--init-partial takes the layers that fit)"
+                )
+            self.model.set_weights(theirs_w)
+            logger.info("initialised from %s", folder)
         if self.average is not None:
             self.average.reset()
-        logger.info("initialised from %s", folder)
 
     def _averaged(self):
         """The weights to evaluate and save: the average when there is one (``self.model`` keeps

@@ -112,6 +112,37 @@ def test_init_starts_a_new_run_from_another_runs_weights(spec, synth_samples, tm
         Trainer(lambda: other, info, config, tmp_path / "third", progress=False).fit(synth_samples)
 
 
+def test_init_partial_takes_the_layers_that_fit_a_model_at_another_input_size(spec, synth_samples, tmp_path):
+    """A wider input: the convolutions come from the first run, the heads' first layer (it
+    reads the flattened, now wider feature map) starts afresh; plain --init refuses the shapes."""
+    from plates.errors import PlateError
+    from plates.modelio import load_model
+
+    _trainer(spec, tmp_path / "first").fit(synth_samples)
+    first = {layer.name: layer.get_weights() for layer in load_model(tmp_path / "first")[0].layers}
+    wide = (TINY_SIZE[0], TINY_SIZE[1] + 16)
+    info = tiny_model(spec, wide)[1]
+
+    def trainer(run, partial):
+        config = TrainConfig(
+            epochs=0, batch_size=16, steps_per_epoch=1, init=str(tmp_path / "first"), init_partial=partial
+        )
+        return Trainer(lambda: tiny_model(spec, wide)[0], info, config, tmp_path / run, progress=False)
+
+    with pytest.raises(PlateError, match="weight shapes differ"):
+        trainer("plain", False).fit(synth_samples)
+    t = trainer("partial", True)
+    t.fit(synth_samples)
+    same = {
+        layer.name: all(np.array_equal(a, b) for a, b in zip(first[layer.name], layer.get_weights(), strict=True))
+        for layer in t.model.layers
+        if layer.get_weights() and [w.shape for w in first[layer.name]] == [w.shape for w in layer.get_weights()]
+    }
+    assert same and all(same.values())  # every layer that fits was taken as it was
+    fresh = [layer.name for layer in t.model.layers if layer.get_weights() and layer.name not in same]
+    assert fresh and all("conv" not in name for name in fresh)  # only head layers start afresh
+
+
 def test_weight_average_matches_hand_computed_values_and_swaps_back():
     from plates.ema import WeightAverage
 

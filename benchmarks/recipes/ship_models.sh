@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Ship the reference student into models/student: its Keras folder (so compress can start from it), int8 and
+# Ship the reference models into models/: the student (MODEL, default: the round of reference_student.sh that
+# reads more of plates-real-val, the selection set) as its Keras folder (so compress can start from it), int8 and
 # fp32 TFLite, ONNX fp32 and int8 (each export with its parity check on the held-out plates-real-dev half, int8
-# calibrated on the training half), one benchmark per evaluation set into benchmarks/results/, and the model
-# card (MODEL.md + card.json, with the sha256 of every file). MODEL (default: the round of
-# reference_student.sh that reads more of plates-real-val, the selection set). Then update
-# models/reference_metrics.json by hand from the card if the new model is to replace the old.
+# calibrated on the training half); the teacher (TEACHER, default runs/ref-teacher from reference_teacher.sh,
+# when it has finished) as its Keras folder. Then one benchmark run of both per evaluation set into
+# benchmarks/results/ and a model card per folder (MODEL.md + card.json, with the sha256 of every file).
+# Update models/reference_metrics.json by hand from the cards if the new models are to replace the old.
 source "$(dirname "$0")/setup.sh"
 DEV_HELD=$R/real-dev-split/val.txt
 DEV_TRAIN=$R/real-dev-split/train.txt
@@ -13,29 +14,40 @@ best() {  # the run folder whose eval.json (on plates-real-val) has the highest 
   $B/python -c 'import json, sys; print(max(sys.argv[1:], key=lambda r: json.load(open(r + "/eval.json"))["plate_accuracy"]))' "$@"
 }
 MODEL=${MODEL:-$(best $R/ref-student-r[0-9]*)}
-OUT=models/student
-echo "shipping $MODEL into $OUT"
-# the shipped folder is rebuilt in place (export reports record models/student/keras as their source);
+TEACHER=${TEACHER:-$R/ref-teacher}
+SHIP=(models/student)
+done_run $TEACHER && SHIP+=(models/teacher)
+echo "shipping $MODEL into models/student" && done_run $TEACHER && echo "shipping $TEACHER into models/teacher"
+# each shipped folder is rebuilt in place (export reports record models/<name>/keras as their source);
 # the previous one waits beside it and comes back if any step fails
-rm -rf $OUT.previous && { [ ! -d $OUT ] || mv $OUT $OUT.previous; }
-trap '[ -d $OUT.previous ] && rm -rf $OUT && mv $OUT.previous $OUT && echo "restored the previous $OUT" >&2' ERR
-mkdir -p $OUT/keras
-cp $MODEL/model.keras $MODEL/labels.json $OUT/keras/
+restore() { for out in "${SHIP[@]}"; do [ -d $out.previous ] && rm -rf $out && mv $out.previous $out && echo "restored $out" >&2; done; }
+for out in "${SHIP[@]}"; do rm -rf $out.previous && { [ ! -d $out ] || mv $out $out.previous; }; mkdir -p $out/keras; done
+trap restore ERR
+cp $MODEL/model.keras $MODEL/labels.json models/student/keras/
+done_run $TEACHER && cp $TEACHER/model.keras $TEACHER/labels.json models/teacher/keras/
+OUT=models/student
 exp=(--parity-data $DEV_HELD)
 int8=(--int8 --data $DEV_TRAIN)
 step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8 "${exp[@]}" "${int8[@]}"
 step $B/deploy tflite $OUT/keras --out $OUT/tflite-fp32 "${exp[@]}"
 step $B/deploy onnx $OUT/keras --out $OUT/onnx-fp32 "${exp[@]}"
 step $B/deploy onnx $OUT/keras --out $OUT/onnx-int8 "${exp[@]}" "${int8[@]}"
-step $B/benchmarks run $OUT --data $DEV_HELD --threads 1 --name reference_models_dev --out benchmarks/results \
+step $B/benchmarks run "${SHIP[@]}" --data $DEV_HELD --threads 1 --name reference_models_dev --out benchmarks/results \
   --title "shipped models on the held-out half of plates-real-dev (accuracy, size, latency at 1 thread)"
-step $B/benchmarks accuracy $OUT --data $VAL --name reference_models_val --out benchmarks/results \
+step $B/benchmarks accuracy "${SHIP[@]}" --data $VAL --name reference_models_val --out benchmarks/results \
   --title "shipped models on plates-real-val (other cameras, 17 provinces; the selection set)"
-step $B/benchmarks card $OUT --samples models/samples \
-  --results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json \
-  --results plates-real-val=benchmarks/results/reference_models_val.json \
+RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json
+  --results plates-real-val=benchmarks/results/reference_models_val.json)
+TRAINED_ON="the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled"
+step $B/benchmarks card models/student --samples models/samples "${RESULTS[@]}" \
   --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, 32x96" \
-  --trained-on "the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled (each later round fine-tunes the previous one with them); int8 calibrated on the plates-real-dev training half" \
+  --trained-on "$TRAINED_ON (each later round fine-tunes the previous one with them; from round 5, crops up to 15% looser per side); int8 calibrated on the plates-real-dev training half" \
   --recipe "benchmarks/recipes/reference_student.sh && benchmarks/recipes/ship_models.sh   # shipped: $MODEL"
+if done_run $TEACHER; then
+  step $B/benchmarks card models/teacher --samples models/samples "${RESULTS[@]}" \
+    --title "Reference teacher: ResNet-18, width 32, 32x96 (a Keras folder for compress slim / distill)" \
+    --trained-on "$TRAINED_ON (those of the student's round 6), crops up to 15% looser per side" \
+    --recipe "benchmarks/recipes/reference_student.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/ship_models.sh   # shipped: $TEACHER"
+fi
 trap - ERR
-rm -rf $OUT.previous
+for out in "${SHIP[@]}"; do rm -rf $out.previous; done
