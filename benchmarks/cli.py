@@ -285,6 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchmarks", description=__doc__)
     add_common(parser)
     sub = parser.add_subparsers(metavar="COMMAND")
+    _add_measure_parsers(sub)
+    _add_result_parsers(sub)
+    _add_device_parsers(sub)
+    _add_shipped_parsers(sub)
+    return parser
+
+
+def _add_measure_parsers(sub) -> None:
+    """run / accuracy / latency: one set of flags, three modes."""
     modes = {
         "run": ("accuracy + latency of artefacts (Keras folders, TFLite/ONNX bundles) in one run", None),
         "accuracy": ("accuracy only (full-plate, characters, per head, thresholds, agreement, confusions)", "accuracy"),
@@ -318,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--out", default="runs/benchmarks", help="report folder (benchmarks/results/ is for reports kept in git)"
         )
         p.set_defaults(func=cmd_run, accuracy_only=only == "accuracy", latency_only=only == "latency")
+
+
+def _add_result_parsers(sub) -> None:
+    """report / server: merge results; load an inference server."""
     p = sub.add_parser("report", help="merge result JSON files (host, device) into one report")
     p.add_argument("results", nargs="+")
     p.add_argument("--out", required=True)
@@ -331,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--intra-threads", type=int, default=None, help="runtime threads per session")
     p.add_argument("--out", required=True, help="output path without suffix (.md and .json)")
     p.set_defaults(func=cmd_server)
+
+
+def _add_device_parsers(sub) -> None:
+    """record, and the device side: Android commands, the Raspberry Pi package, device vs host reads."""
     p = sub.add_parser("record", help="record training run folders (command, config, time, evaluation) as results")
     p.add_argument("runs", nargs="+")
     p.add_argument("--out", required=True, help="output path without suffix (writes .md and .json)")
@@ -357,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output path without suffix (.md and .json)")
     p.set_defaults(func=cmd_compare_reads)
 
+
+def _add_shipped_parsers(sub) -> None:
+    """card / pipeline: the shipped models' cards and the main job."""
     p = sub.add_parser("card", help="model card (MODEL.md + card.json) of a shipped folder from benchmark results")
     p.add_argument("folder", help="shipped model folder (bundles and/or a Keras folder below it)")
     p.add_argument("--results", action="append", default=[], metavar="SET=JSON", help="'benchmarks run' output per set")
@@ -388,7 +408,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_pipeline)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

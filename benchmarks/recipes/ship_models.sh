@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ship the reference models into models/: the student (MODEL, default: the round of reference_student.sh that
-# reads more of plates-real-val, the selection set) as its Keras folder (so compress can start from it), int8 and
-# fp32 TFLite, ONNX fp32 and int8 (each export with its parity check on the held-out plates-real-dev half, int8
+# reads more of plates-real-val, the selection set) as its Keras folder (so compress can start from it), int8
+# TFLite (full integer, and with float ends: the whitening and softmaxes in float, so XNNPACK takes the whole graph
+# and the confidences are not steps of 1/256), fp32 TFLite, ONNX fp32 and int8 (each export with its parity check on the held-out plates-real-dev half, int8
 # calibrated on the training half); the teacher (TEACHER, default runs/ref-teacher from reference_teacher.sh,
 # when it has finished) as its Keras folder. Then one benchmark run of both per evaluation set into
 # benchmarks/results/ and a model card per folder (MODEL.md + card.json, with the sha256 of every file).
@@ -29,6 +30,7 @@ OUT=models/student
 exp=(--parity-data $DEV_HELD)
 int8=(--int8 --data $DEV_TRAIN)
 step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8 "${exp[@]}" "${int8[@]}"
+step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8-float-ends "${exp[@]}" "${int8[@]}" --float-ends
 step $B/deploy tflite $OUT/keras --out $OUT/tflite-fp32 "${exp[@]}"
 step $B/deploy onnx $OUT/keras --out $OUT/onnx-fp32 "${exp[@]}"
 step $B/deploy onnx $OUT/keras --out $OUT/onnx-int8 "${exp[@]}" "${int8[@]}"
