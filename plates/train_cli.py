@@ -46,7 +46,10 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
     g.add_argument(
         "--skip-bad-images", action="store_true", help="drop unreadable images (counted) instead of refusing the set"
     )
-    g = p.add_argument_group("optimisation")
+    _add_optimisation_options(p.add_argument_group("optimisation"), epochs, lr)
+
+
+def _add_optimisation_options(g, epochs: int, lr: float) -> None:
     g.add_argument("--epochs", type=int, default=epochs)
     g.add_argument("--batch-size", type=int, default=64)
     g.add_argument("--steps-per-epoch", type=int, default=0, help="0 = one pass over --train")
