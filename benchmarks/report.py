@@ -36,75 +36,13 @@ def _fmt(v, spec: str = ".4f", none: str = "-") -> str:
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = ["# Benchmark report", ""]
     for res in results:
-        s = res.get("settings", {})
         artefacts = res.get("artefacts", [])
-        # `benchmarks accuracy` / `latency` measure one half: say so instead of quoting unused settings
-        scored = any(a.get("accuracy") for a in artefacts)
         timed = any(a.get("latency") for a in artefacts)
-        accuracy = f"data: {s.get('data')} ({s.get('images')} images)" if scored else "accuracy: not measured"
-        latency = (
-            f"latency: warm-up {s.get('warmup')}, >= {s.get('runs')} runs and >= {s.get('min_seconds')} s per "
-            f"setting"
-            + (f" in {s['rounds']} turns" if s.get("rounds", 1) > 1 else "")
-            + f", threads {s.get('threads')}, batches {s.get('batches')}"
-            if timed
-            else "latency: not measured"
-        )
-        lines += [
-            f"## {res.get('title', 'run')} ({res.get('time', '')})",
-            "",
-            f"- command: `{res.get('command', '')}`",
-            f"- machine: {res.get('machine', {}).get('cpu', '?')}, {res.get('machine', {}).get('cores', '?')} cores, "
-            f"{res.get('machine', {}).get('system', '')} ({res.get('machine', {}).get('arch', '')})",
-            "- versions: " + ", ".join(f"{k} {v}" for k, v in res.get("versions", {}).items()),
-            f"- {accuracy}; {latency}",
-            "",
-        ]
-        lines += [
-            "| artefact | kind | precision | size MB | params | MMACs | full-plate acc | char acc | "
-            "recall@99.9%P | agrees w/ ref | p50 ms | p90 ms | p99 ms | GFLOP/s |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for a in artefacts:
-            acc = a.get("accuracy") or {}
-            lat = _device_latency(a)
-            gflops = 2 * a["macs"] / (lat["p50_ms"] / 1000) / 1e9 / lat["batch"] if lat and a.get("macs") else None
-            lines.append(
-                f"| {a['name']} | {a['kind']} | {a['precision']} | {a['size_bytes'] / 1e6:.3f} | "
-                f"{_fmt(a.get('params'), ',d')} | {_fmt(a['macs'] / 1e6 if a.get('macs') else None, '.1f')} | "
-                f"{_fmt(acc.get('plate_accuracy'))} | {_fmt(acc.get('char_accuracy'))} | "
-                f"{_fmt((acc.get('recall_at_precision_999') or {}).get('recall'))} | {_fmt(a.get('agreement'))} | "
-                f"{_fmt(lat and lat['p50_ms'], '.3f')} | {_fmt(lat and lat['p90_ms'], '.3f')} | "
-                f"{_fmt(lat and lat['p99_ms'], '.3f')} | {_fmt(gflops, '.2f')} |"
-            )
+        lines += _header_lines(res)
+        lines += _summary_table(artefacts)
         lines += _front_lines(artefacts)
         if timed:
-            lines += ["", "Latency column: batch 1, the first thread count measured; every setting is below.", ""]
-            lines += [
-                "| artefact | runtime | threads | batch | p50 ms | p50 by turn ms | p90 ms | p99 ms | mean ms | std ms "
-                "| img/s | runs | RSS added MB | process peak RSS MB |",
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-            ]
-            lines += [
-                f"| {a['name']} | {lat['runtime']} | {lat['threads']} | {lat['batch']} | {lat['p50_ms']:.3f} | "
-                f"{_turns(lat)} | {_fmt(lat.get('p90_ms'), '.3f')} | {_fmt(lat.get('p99_ms'), '.3f')} | "
-                f"{lat['mean_ms']:.3f} | {_fmt(lat.get('std_ms'), '.3f')} | {lat['throughput_ips']:.1f} | "
-                f"{lat.get('runs')} | "
-                f"{_fmt(lat.get('rss_added_mb'), '.1f')} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
-                for a in artefacts
-                for lat in a.get("latency", [])
-            ]
-            lines += [
-                "",
-                "RSS added: resident memory a setting added while it was set up and run once (memory freed "
-                "meanwhile can make it negative); process peak RSS: the peak of the whole run.",
-            ]
-            if any(lat.get("round_p50_ms") for a in artefacts for lat in a.get("latency", [])):
-                lines += [
-                    "",
-                    "p50 by turn: lowest and highest median of the turns in which the settings were timed "
-                    "one after another; their spread is this machine's drift during the run.",
-                ]
+            lines += _latency_lines(artefacts)
         pieces = [a for a in artefacts if a.get("xnnpack")]
         if pieces:
             lines += ["", "XNNPACK coverage of the TFLite artefacts (ops outside it run on LiteRT's own kernels):", ""]
@@ -113,6 +51,88 @@ def markdown(results: list[dict[str, Any]]) -> str:
             lines += ["", "**Warnings**", ""] + [f"- {w}" for w in res["warnings"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _header_lines(res: dict[str, Any]) -> list[str]:
+    """Title, command, machine, versions and what was measured with which settings."""
+    s = res.get("settings", {})
+    artefacts = res.get("artefacts", [])
+    # `benchmarks accuracy` / `latency` measure one half: say so instead of quoting unused settings
+    scored = any(a.get("accuracy") for a in artefacts)
+    timed = any(a.get("latency") for a in artefacts)
+    accuracy = f"data: {s.get('data')} ({s.get('images')} images)" if scored else "accuracy: not measured"
+    latency = (
+        f"latency: warm-up {s.get('warmup')}, >= {s.get('runs')} runs and >= {s.get('min_seconds')} s per "
+        f"setting"
+        + (f" in {s['rounds']} turns" if s.get("rounds", 1) > 1 else "")
+        + f", threads {s.get('threads')}, batches {s.get('batches')}"
+        if timed
+        else "latency: not measured"
+    )
+    machine = res.get("machine", {})
+    return [
+        f"## {res.get('title', 'run')} ({res.get('time', '')})",
+        "",
+        f"- command: `{res.get('command', '')}`",
+        f"- machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
+        f"{machine.get('system', '')} ({machine.get('arch', '')})",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in res.get("versions", {}).items()),
+        f"- {accuracy}; {latency}",
+        "",
+    ]
+
+
+def _summary_table(artefacts: list[dict[str, Any]]) -> list[str]:
+    """One row per artefact: size, MACs, accuracy, recall at 99.9% precision, batch-1 latency."""
+    lines = [
+        "| artefact | kind | precision | size MB | params | MMACs | full-plate acc | char acc | "
+        "recall@99.9%P | agrees w/ ref | p50 ms | p90 ms | p99 ms | GFLOP/s |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for a in artefacts:
+        acc = a.get("accuracy") or {}
+        lat = _device_latency(a)
+        gflops = 2 * a["macs"] / (lat["p50_ms"] / 1000) / 1e9 / lat["batch"] if lat and a.get("macs") else None
+        lines.append(
+            f"| {a['name']} | {a['kind']} | {a['precision']} | {a['size_bytes'] / 1e6:.3f} | "
+            f"{_fmt(a.get('params'), ',d')} | {_fmt(a['macs'] / 1e6 if a.get('macs') else None, '.1f')} | "
+            f"{_fmt(acc.get('plate_accuracy'))} | {_fmt(acc.get('char_accuracy'))} | "
+            f"{_fmt((acc.get('recall_at_precision_999') or {}).get('recall'))} | {_fmt(a.get('agreement'))} | "
+            f"{_fmt(lat and lat['p50_ms'], '.3f')} | {_fmt(lat and lat['p90_ms'], '.3f')} | "
+            f"{_fmt(lat and lat['p99_ms'], '.3f')} | {_fmt(gflops, '.2f')} |"
+        )
+    return lines
+
+
+def _latency_lines(artefacts: list[dict[str, Any]]) -> list[str]:
+    """Every timed setting (runtime, threads, batch) with its spread and memory."""
+    lines = ["", "Latency column: batch 1, the first thread count measured; every setting is below.", ""]
+    lines += [
+        "| artefact | runtime | threads | batch | p50 ms | p50 by turn ms | p90 ms | p99 ms | mean ms | std ms "
+        "| img/s | runs | RSS added MB | process peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {a['name']} | {lat['runtime']} | {lat['threads']} | {lat['batch']} | {lat['p50_ms']:.3f} | "
+        f"{_turns(lat)} | {_fmt(lat.get('p90_ms'), '.3f')} | {_fmt(lat.get('p99_ms'), '.3f')} | "
+        f"{lat['mean_ms']:.3f} | {_fmt(lat.get('std_ms'), '.3f')} | {lat['throughput_ips']:.1f} | "
+        f"{lat.get('runs')} | "
+        f"{_fmt(lat.get('rss_added_mb'), '.1f')} | {_fmt(lat.get('peak_rss_mb'), '.0f')} |"
+        for a in artefacts
+        for lat in a.get("latency", [])
+    ]
+    lines += [
+        "",
+        "RSS added: resident memory a setting added while it was set up and run once (memory freed "
+        "meanwhile can make it negative); process peak RSS: the peak of the whole run.",
+    ]
+    if any(lat.get("round_p50_ms") for a in artefacts for lat in a.get("latency", [])):
+        lines += [
+            "",
+            "p50 by turn: lowest and highest median of the turns in which the settings were timed "
+            "one after another; their spread is this machine's drift during the run.",
+        ]
+    return lines
 
 
 def _cost(a: dict[str, Any], key: str) -> float | None:
