@@ -190,6 +190,7 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    refs = {r.get("settings", {}).get("reference") for r in results}
     written = []
     for key, label, title in (
         ("latency", "p50 latency, batch 1 (ms, log)", "accuracy vs latency"),
@@ -199,38 +200,9 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
         if not xy:  # accuracy only: no latency chart
             continue
         fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
-        groups = sorted({(a["kind"], a["precision"]) for _, a in xy})
-        for kind, precision in groups:  # one colour per runtime and precision
-            sel = [
-                (x, a["accuracy"]["plate_accuracy"]) for x, a in xy if (a["kind"], a["precision"]) == (kind, precision)
-            ]
-            xs, ys = zip(*sel, strict=True)
-            ax.scatter(xs, ys, s=22, alpha=0.8, label=f"{kind} {precision}")
-        front = pareto_front([(x, a["accuracy"]["plate_accuracy"]) for x, a in xy])
-        fx, fy = zip(*[(xy[i][0], xy[i][1]["accuracy"]["plate_accuracy"]) for i in front], strict=True)
-        ax.step(fx, fy, where="post", color="black", lw=0.8, alpha=0.6, label="Pareto front")
-        refs = {r.get("settings", {}).get("reference") for r in results}
-        named = sorted(set(front) | {i for i, (_, a) in enumerate(xy) if a["name"] in refs})
-        for i in named:  # only the front and the reference are named: all names would be unreadable
-            x, a = xy[i]
-            ax.annotate(
-                f"{a['name']} ({a['kind']} {a['precision']})" + (" reference" if a["name"] in refs else ""),
-                (x, a["accuracy"]["plate_accuracy"]),
-                fontsize=6,
-                xytext=(4, -8),
-                textcoords="offset points",
-            )
-        ax.legend(fontsize=6, loc="lower right")
-        ax.set_xscale("log")
+        _pareto_chart(ax, xy, refs)
         ax.set_xlabel(label)
-        ax.set_ylabel("full-plate accuracy")
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        path = out / f"{name}_pareto_{key}.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png")
-        plt.close(fig)
-        written.append((title, path))
+        written.append((title, _save(plt, fig, out / f"{name}_pareto_{key}.png")))
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     for a in scored:
         curve = a["accuracy"].get("coverage_curve")
@@ -241,12 +213,41 @@ def plots(results: list[dict[str, Any]], out: Path, name: str = "report") -> lis
     ax.set_ylabel("full-plate accuracy on accepted")
     ax.legend(fontsize=6, loc="lower left")
     ax.grid(alpha=0.3)
+    return [*written, ("coverage", _save(plt, fig, out / f"{name}_coverage.png"))]
+
+
+def _pareto_chart(ax, xy: list[tuple[float, dict[str, Any]]], refs: set) -> None:
+    """Accuracy against cost, one colour per runtime and precision, the front drawn and named."""
+    groups = sorted({(a["kind"], a["precision"]) for _, a in xy})
+    for kind, precision in groups:
+        sel = [(x, a["accuracy"]["plate_accuracy"]) for x, a in xy if (a["kind"], a["precision"]) == (kind, precision)]
+        xs, ys = zip(*sel, strict=True)
+        ax.scatter(xs, ys, s=22, alpha=0.8, label=f"{kind} {precision}")
+    front = pareto_front([(x, a["accuracy"]["plate_accuracy"]) for x, a in xy])
+    fx, fy = zip(*[(xy[i][0], xy[i][1]["accuracy"]["plate_accuracy"]) for i in front], strict=True)
+    ax.step(fx, fy, where="post", color="black", lw=0.8, alpha=0.6, label="Pareto front")
+    named = sorted(set(front) | {i for i, (_, a) in enumerate(xy) if a["name"] in refs})
+    for i in named:  # only the front and the reference are named: all names would be unreadable
+        x, a = xy[i]
+        ax.annotate(
+            f"{a['name']} ({a['kind']} {a['precision']})" + (" reference" if a["name"] in refs else ""),
+            (x, a["accuracy"]["plate_accuracy"]),
+            fontsize=6,
+            xytext=(4, -8),
+            textcoords="offset points",
+        )
+    ax.legend(fontsize=6, loc="lower right")
+    ax.set_xscale("log")
+    ax.set_ylabel("full-plate accuracy")
+    ax.grid(alpha=0.3)
+
+
+def _save(plt, fig, path: Path) -> Path:
     fig.tight_layout()
-    path = out / f"{name}_coverage.png"
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)
-    return written + [("coverage", path)]
+    return path
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:
