@@ -112,7 +112,7 @@ def runtime_versions() -> dict:
     return out
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bundles", nargs="+")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 4])
@@ -123,33 +123,43 @@ def main() -> int:
     ap.add_argument("--out", default="device.json")
     ap.add_argument("--images", nargs="+", default=[], help="crops named by plate text: record what each bundle reads")
     ap.add_argument("--emulated", action="store_true", help="running under CPU emulation: latency is not a timing")
-    args = ap.parse_args()
+    return ap
+
+
+def _artefact(bundle: Path, threads: list[int]) -> tuple[dict, list]:
+    """The bundle's description and one (run function, setting) per thread count."""
+    model = next(iter(sorted(bundle.glob("*.tflite")) + sorted(bundle.glob("*.onnx"))))
+    path = bundle / "export_report.json"
+    report = json.loads(path.read_text()) if path.exists() else {}
+    found = [setting(bundle, t) for t in threads]
+    mode = report.get("mode", "int8" if report.get("int8") else "fp32")
+    artefact = {
+        "name": bundle.name,
+        "path": str(model),
+        "kind": model.suffix[1:],
+        "precision": f"{mode}+float" if report.get("keep_float") else mode,
+        "source": report.get("source_model"),
+        "size_bytes": model.stat().st_size,
+        "latency": [],
+    }
+    return artefact, found
+
+
+def main() -> int:
+    args = _parser().parse_args()
     files = image_files(args.images)
     artefacts: list[dict] = []
     settings: list[tuple] = []
     for b in map(Path, args.bundles):
         try:
-            model = next(iter(sorted(b.glob("*.tflite")) + sorted(b.glob("*.onnx"))))
-            report = json.loads((b / "export_report.json").read_text()) if (b / "export_report.json").exists() else {}
-            found = [setting(b, t) for t in args.threads]
+            artefact, found = _artefact(b, args.threads)
         except (BundleError, StopIteration) as exc:
             print(f"skip {b}: {exc or 'no model file'}", file=sys.stderr)
             continue
-        mode = report.get("mode", "int8" if report.get("int8") else "fp32")
-        artefacts.append(
-            {
-                "name": b.name,
-                "path": str(model),
-                "kind": model.suffix[1:],
-                "precision": f"{mode}+float" if report.get("keep_float") else mode,
-                "source": report.get("source_model"),
-                "size_bytes": model.stat().st_size,
-                "latency": [],
-            }
-        )
         if files:
-            artefacts[-1]["reads"] = reads(b, files)
-        settings += [(artefacts[-1], fn, desc) for fn, desc in found]
+            artefact["reads"] = reads(b, files)
+        artefacts.append(artefact)
+        settings += [(artefact, fn, desc) for fn, desc in found]
     measured = in_turns([fn for _, fn, _ in settings], args.warmup, args.runs, args.min_seconds, args.rounds)
     for i, (artefact, _, desc) in enumerate(settings):  # no zip(strict=): Python 3.9 on 32-bit Pi OS
         artefact["latency"].append({**measured[i], **desc})
@@ -179,7 +189,10 @@ def main() -> int:
         "artefacts": artefacts,
         "warnings": [],
     }
-    Path(args.out).write_text(json.dumps(result, indent=2))
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".tmp")  # a cut-off run leaves no half-written report
+    tmp.write_text(json.dumps(result, indent=2))
+    os.replace(tmp, out)
     print(f"wrote {args.out}")
     return 0
 
