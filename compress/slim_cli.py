@@ -101,13 +101,8 @@ def cmd_slim(args: argparse.Namespace) -> int:
     equivalence = _equivalence_check(graph, model, probe, args.dead_gamma)
     keep = plan(graph, target, lambda m: litert_p50_ms(m, info, args.latency_threads))
     slim = build(graph, keep, probe=probe)
-    slim_info = type(info)(
-        info.spec,
-        info.height,
-        info.width,
-        info.channels,
-        {**info.extra, "slimmed_from": str(Path(args.model)), "slim_target": vars(target)},
-    )
+    extra = {**info.extra, "slimmed_from": str(Path(args.model)), "slim_target": vars(target)}
+    slim_info = type(info)(info.spec, info.height, info.width, info.channels, extra)
     save_model(run / "pruned", slim, slim_info)
     # the baseline is the model as given; after sparsity training it is a different model
     threads = args.latency_threads

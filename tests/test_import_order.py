@@ -93,3 +93,17 @@ def test_no_import_cycles_between_modules():
         if m not in state:
             visit(m, [m])
     assert cycles == []
+
+
+def test_no_function_in_the_packages_is_longer_than_60_lines():
+    """Long functions are split into named phases (a reader sees the steps, a test can reach one)."""
+    long = []
+    for package in PACKAGES[:-1]:  # not the tests
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > 60:
+                        long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, long

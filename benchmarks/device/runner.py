@@ -133,7 +133,7 @@ def _artefact(bundle: Path, threads: list[int]) -> tuple[dict, list]:
     report = json.loads(path.read_text()) if path.exists() else {}
     found = [setting(bundle, t) for t in threads]
     mode = report.get("mode", "int8" if report.get("int8") else "fp32")
-    artefact = {
+    artefact: dict = {
         "name": bundle.name,
         "path": str(model),
         "kind": model.suffix[1:],

@@ -98,26 +98,7 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
         (tmp / "images").mkdir(parents=True)
         lines = []
         for k in tqdm(range(config.count), desc=f"permute {out.name}", unit="plate", disable=config.count < 2000):
-            base = int(rng.integers(len(rows)))
-            canvas = images[base].copy()
-            h, w = canvas.shape[:2]
-            label = samples.labels[rows[base]].copy()
-            for pos, (x0, x1) in enumerate(slab_edges(w)):
-                if pos == 0 and config.balance_first:
-                    group = by_first[firsts[rng.integers(len(firsts))]]
-                    donor = group[rng.integers(len(group))]
-                else:
-                    donor = int(rng.integers(len(rows)))
-                src = images[donor]
-                if src.shape[:2] != (h, w):
-                    src = np.asarray(
-                        Image.fromarray(src.astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR), np.float32
-                    )
-                slab = src[:, x0:x1]
-                if config.match_brightness:
-                    slab = slab * (means[base] / means[donor])
-                canvas[:, x0:x1] = slab
-                label[chars[pos]] = samples.labels[rows[donor], chars[pos]]
+            canvas, label = _recombine(rng, images, means, samples.labels[rows], chars, by_first, firsts, config)
             first_counts[spec.char_heads[0].classes[label[chars[0]]]] += 1
             name = f"images/{k:07d}.jpg"
             buf = io.BytesIO()
@@ -138,3 +119,37 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
         )
     logger.info("wrote %d permuted plates from %d real crops to %s", config.count, len(rows), out)
     return out
+
+
+def _recombine(
+    rng: np.random.Generator,
+    images: list[np.ndarray],
+    means: list[np.ndarray],
+    labels: np.ndarray,
+    chars: list[int],
+    by_first: dict[int, list[int]],
+    firsts: list[int],
+    config: PermuteConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One new plate: a base crop whose character slabs each come from a random donor crop
+    (the province slab from a random province first when ``balance_first``), and its label."""
+    base = int(rng.integers(len(images)))
+    canvas = images[base].copy()
+    h, w = canvas.shape[:2]
+    label = labels[base].copy()
+    for pos, (x0, x1) in enumerate(slab_edges(w)):
+        if pos == 0 and config.balance_first:
+            group = by_first[firsts[rng.integers(len(firsts))]]
+            donor = group[rng.integers(len(group))]
+        else:
+            donor = int(rng.integers(len(images)))
+        src = images[donor]
+        if src.shape[:2] != (h, w):
+            resized = Image.fromarray(src.astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR)
+            src = np.asarray(resized, np.float32)
+        slab = src[:, x0:x1]
+        if config.match_brightness:
+            slab = slab * (means[base] / means[donor])
+        canvas[:, x0:x1] = slab
+        label[chars[pos]] = labels[donor, chars[pos]]
+    return canvas, label
