@@ -5,17 +5,25 @@
 # pseudo-labels that the student's round STUDENT (default 6) gives plates-real-unlabelled, with
 # crops up to 15% looser. Best epoch picked on plates-real-val (never trained or calibrated on).
 # Run benchmarks/recipes/reference_student.sh first. Resumable: rerun to continue.
-# EPOCHS (default 8) x 800 steps of batch 64.
+#   round 1: EPOCHS (default 8) x 800 steps of batch 64 from scratch (runs/ref-teacher)
+#   round k = 2..ROUNDS (default 2): fine-tune round k-1, EPOCHS2 (6) x 800 steps at lr 1.5e-3
+#            (runs/ref-teacher-rK): a ResNet from scratch is still far from converged after round 1
 source "$(dirname "$0")/setup.sh"
 EPOCHS=${EPOCHS:-8}
+EPOCHS2=${EPOCHS2:-6}
+ROUNDS=${ROUNDS:-2}
 STUDENT=${STUDENT:-6}
 SYN=$R/synth-v6-100k
 UNL=../shared/data/plates-real-unlabelled
 PSEUDO=$R/pseudo-r$STUDENT.txt
 [ -f $PSEUDO ] || step $B/teacher pseudo-label $R/ref-student-r$STUDENT --unlabelled $UNL --out $PSEUDO --threshold 0.9 \
   --head-threshold char1=0.99
-RUN=$R/ref-teacher
-done_run $RUN || step $B/teacher train --train $SYN --train "$R/real-dev-split/train.txt*10" --train "$PSEUDO*4" \
-  --val ../shared/data/plates-real-val --batch-size 64 --quiet --run $RUN --input-size 32x96 --width 32 \
-  --strides 1,2,2,2x1 --epochs $EPOCHS --steps-per-epoch 800 --lr 2e-3 --loss ce --label-smoothing 0 --ema 0.999 \
-  --zoom-out 0.15 --checkpoint-every 200
+T=(--train $SYN --train "$R/real-dev-split/train.txt*10" --train "$PSEUDO*4" --val ../shared/data/plates-real-val
+  --batch-size 64 --quiet --input-size 32x96 --width 32 --strides 1,2,2,2x1 --steps-per-epoch 800 --loss ce
+  --label-smoothing 0 --ema 0.999 --zoom-out 0.15 --checkpoint-every 200)
+run_of() { [ $1 = 1 ] && echo $R/ref-teacher || echo $R/ref-teacher-r$1; }
+done_run $(run_of 1) || step $B/teacher train "${T[@]}" --run $(run_of 1) --epochs $EPOCHS --lr 2e-3
+for k in $(seq 2 $ROUNDS); do
+  done_run $(run_of $k) || step $B/teacher train "${T[@]}" --run $(run_of $k) --init $(run_of $((k - 1))) \
+    --epochs $EPOCHS2 --lr 1.5e-3 --warmup-epochs 0.25
+done

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Ship the reference models into models/: the student (MODEL, default: the round of reference_student.sh that
-# reads more of plates-real-val, the selection set) as its Keras folder (so compress can start from it), int8
-# TFLite (full integer, and with float ends: the whitening and softmaxes in float, so XNNPACK takes the whole graph
-# and the confidences are not steps of 1/256), fp32 TFLite, ONNX fp32 and int8 (each export with its parity check on the held-out plates-real-dev half, int8
-# calibrated on the training half); the teacher (TEACHER, default runs/ref-teacher from reference_teacher.sh,
-# when it has finished) as its Keras folder. Then one benchmark run of both per evaluation set into
-# benchmarks/results/ and a model card per folder (MODEL.md + card.json, with the sha256 of every file).
-# Update models/reference_metrics.json by hand from the cards if the new models are to replace the old.
+# Ship the reference models into models/. The student (MODEL, default: the round of reference_student.sh that
+# reads more of plates-real-val, the selection set): its Keras folder (so compress can start from it), int8
+# TFLite (full integer, and with float ends: the whitening and softmaxes in float, so XNNPACK takes the whole
+# graph and the confidences are not steps of 1/256), fp32 TFLite, ONNX fp32 and int8, each export with its
+# parity check on the held-out plates-real-dev half, int8 calibrated on the training half. The teacher
+# (TEACHER, default: the finished round of reference_teacher.sh that reads more of plates-real-val): its Keras
+# folder. Then one benchmark run of both per evaluation set into benchmarks/results/ and a model card per
+# folder (MODEL.md + card.json, with the sha256 of every file). Update models/reference_metrics.json by hand
+# from the cards if the new models are to replace the old.
 source "$(dirname "$0")/setup.sh"
 DEV_HELD=$R/real-dev-split/val.txt
 DEV_TRAIN=$R/real-dev-split/train.txt
@@ -15,17 +16,19 @@ best() {  # the run folder whose eval.json (on plates-real-val) has the highest 
   $B/python -c 'import json, sys; print(max(sys.argv[1:], key=lambda r: json.load(open(r + "/eval.json"))["plate_accuracy"]))' "$@"
 }
 MODEL=${MODEL:-$(best $R/ref-student-r[0-9]*)}
-TEACHER=${TEACHER:-$R/ref-teacher}
+teachers=()
+for t in $R/ref-teacher $R/ref-teacher-r[0-9]*; do done_run $t && teachers+=($t); done
+TEACHER=${TEACHER:-$([ ${#teachers[@]} = 0 ] || best "${teachers[@]}")}
 SHIP=(models/student)
-done_run $TEACHER && SHIP+=(models/teacher)
-echo "shipping $MODEL into models/student" && done_run $TEACHER && echo "shipping $TEACHER into models/teacher"
+done_run "$TEACHER" && SHIP+=(models/teacher)
+echo "shipping $MODEL into models/student" && done_run "$TEACHER" && echo "shipping $TEACHER into models/teacher"
 # each shipped folder is rebuilt in place (export reports record models/<name>/keras as their source);
 # the previous one waits beside it and comes back if any step fails
 restore() { for out in "${SHIP[@]}"; do [ -d $out.previous ] && rm -rf $out && mv $out.previous $out && echo "restored $out" >&2; done; }
 for out in "${SHIP[@]}"; do rm -rf $out.previous && { [ ! -d $out ] || mv $out $out.previous; }; mkdir -p $out/keras; done
 trap restore ERR
 cp $MODEL/model.keras $MODEL/labels.json models/student/keras/
-done_run $TEACHER && cp $TEACHER/model.keras $TEACHER/labels.json models/teacher/keras/
+done_run "$TEACHER" && cp $TEACHER/model.keras $TEACHER/labels.json models/teacher/keras/
 OUT=models/student
 exp=(--parity-data $DEV_HELD)
 int8=(--int8 --data $DEV_TRAIN)
@@ -45,7 +48,7 @@ step $B/benchmarks card models/student --samples models/samples "${RESULTS[@]}" 
   --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, 32x96" \
   --trained-on "$TRAINED_ON (each later round fine-tunes the previous one with them; from round 5, crops up to 15% looser per side); int8 calibrated on the plates-real-dev training half" \
   --recipe "benchmarks/recipes/reference_student.sh && benchmarks/recipes/ship_models.sh   # shipped: $MODEL"
-if done_run $TEACHER; then
+if done_run "$TEACHER"; then
   step $B/benchmarks card models/teacher --samples models/samples "${RESULTS[@]}" \
     --title "Reference teacher: ResNet-18, width 32, 32x96 (a Keras folder for compress slim / distill)" \
     --trained-on "$TRAINED_ON (those of the student's round 6), crops up to 15% looser per side" \
