@@ -13,16 +13,23 @@ from plates.cli_support import add_common, run
 def _add_export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="Keras model folder (model.keras + labels.json)")
     p.add_argument("--out", required=True, help="bundle folder to write")
-    p.add_argument("--data", action="append", metavar="SRC", help="images for calibration (training data)")
-    p.add_argument("--calib-size", type=int, default=300, help="representative images")
-    p.add_argument("--calib-seed", type=int, default=0)
+    p.add_argument("--data", action="append", metavar="SRC", help="calibration set for int8 (training images)")
+    p.add_argument(
+        "--calibration-images",
+        "--calib-size",
+        dest="calib_size",
+        type=int,
+        default=300,
+        help="images drawn from --data to set the int8 ranges",
+    )
+    p.add_argument("--calibration-seed", "--calib-seed", dest="calib_seed", type=int, default=0)
     p.add_argument(
         "--parity-data",
         action="append",
         metavar="SRC",
-        help="images for the parity check (default: --data; use real images)",
+        help="parity set: images on which the bundle must agree with its Keras model (default: --data; use real)",
     )
-    p.add_argument("--parity-size", type=int, default=300)
+    p.add_argument("--parity-images", "--parity-size", dest="parity_size", type=int, default=300)
     p.add_argument(
         "--min-agreement",
         type=float,
