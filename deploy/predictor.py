@@ -160,24 +160,30 @@ class Predictor:
             raise BundleError(f"images must be (N, {self.height}, {self.width}, 3), got {images.shape}")
         return images
 
-    def probs(self, images: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-head probabilities (float32) for uint8 RGB images at the model's input size."""
+    def _feed(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """The runtime's input for uint8 RGB images: float32 for ONNX; for TFLite the input
+        tensor's type, quantised with its scale and zero point (and clipped to its range)."""
         images = self._prepare(images)
+        x = images.astype(np.float32)
         if self.runtime == "onnxruntime":
-            outs = self._session.run(None, {self._input_name: images.astype(np.float32)})
-            return dict(zip(self.output_names, outs, strict=True))
+            return {self._input_name: x}
         detail = self._in[self._input_name]
         dtype = detail["dtype"]
-        x = images.astype(np.float32)
         if dtype in (np.uint8, np.int8):
             scale, zero = detail["quantization"]
             if scale:
                 x = np.round(x / scale + zero)
             info = np.iinfo(dtype)
             x = np.clip(x, info.min, info.max)
-        out = self._runner(**{self._input_name: x.astype(dtype)})
+        return {self._input_name: x.astype(dtype)}
+
+    def probs(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-head probabilities (float32) for uint8 RGB images at the model's input size."""
+        feed = self._feed(images)
+        if self.runtime == "onnxruntime":
+            return dict(zip(self.output_names, self._session.run(None, feed), strict=True))
         result = {}
-        for name, value in out.items():
+        for name, value in self._runner(**feed).items():
             d = self._out[name]
             if d["dtype"] in (np.uint8, np.int8) and d["quantization"][0]:
                 scale, zero = d["quantization"]
@@ -187,17 +193,11 @@ class Predictor:
 
     def bind(self, images: np.ndarray):
         """A no-argument callable running only the model on ``images`` (inputs prepared
-        once), for latency measurement without Python pre/post-processing."""
-        images = self._prepare(images)
+        once, as ``probs`` prepares them), for latency measurement without Python
+        pre/post-processing."""
+        feed = self._feed(images)
         if self.runtime == "onnxruntime":
-            feed = {self._input_name: images.astype(np.float32)}
             return lambda: self._session.run(None, feed)
-        detail = self._in[self._input_name]
-        x = images.astype(np.float32)
-        if detail["dtype"] in (np.uint8, np.int8) and detail["quantization"][0]:
-            scale, zero = detail["quantization"]
-            x = np.round(x / scale + zero)
-        feed = {self._input_name: x.astype(detail["dtype"])}
         return lambda: self._runner(**feed)
 
     def read(self, images: np.ndarray) -> list[dict[str, Any]]:
