@@ -27,13 +27,12 @@ def _keras(path: str):
     return load_model(path)
 
 
-def _keras_fn(path, images: np.ndarray):
-    from plates.keras import tf
+def _runner(artefact: Artefact, threads: int | None = None):
+    """The artefact's ``deploy.runner.Runner`` (a Keras model loaded once per run)."""
+    from deploy.runner import create_runner
 
-    model, _ = _keras(str(path))
-    fn = tf.function(lambda x: model(x, training=False))
-    x = tf.constant(images.astype(np.float32))
-    return lambda: fn(x)
+    model = _keras(str(artefact.folder))[0] if artefact.kind == "keras" else None
+    return create_runner(artefact.folder, threads, model=model)
 
 
 def model_stats(artefact: Artefact) -> dict[str, Any]:
@@ -48,19 +47,18 @@ def model_stats(artefact: Artefact) -> dict[str, Any]:
 
 
 def accuracy(artefact: Artefact, samples: Samples, images: np.ndarray) -> tuple[dict[str, Any], dict]:
-    if artefact.kind == "keras":
-        from plates.training import predict_probs
+    from deploy.runner import batched_probs
+    from plates.bundle import read_labels
 
-        model, info = _keras(str(artefact.folder))
-        probs = predict_probs(model, images)
-    else:
-        from deploy.evaluate import bundle_probs
-        from deploy.predictor import Predictor
-        from plates.bundle import read_labels
+    probs = batched_probs(_runner(artefact), images, 256 if artefact.kind == "keras" else 64)
+    return evaluate(read_labels(artefact.folder).spec, samples.labels, probs), probs
 
-        info = read_labels(artefact.folder)
-        probs = bundle_probs(Predictor(artefact.folder), images)
-    return evaluate(info.spec, samples.labels, probs), probs
+
+RUNTIMES = {
+    "keras": "keras (tf_keras, TF intra-op threads as set at start)",
+    "litert": "LiteRT (XNNPACK)",
+    "onnxruntime": "ONNX Runtime (CPU EP)",
+}
 
 
 def timed_setting(
@@ -71,20 +69,12 @@ def timed_setting(
     The call runs once here, so ``rss_added_mb`` (resident memory this setting added: its
     model, runtime buffers and first run) counts the allocations a first inference makes."""
     before = current_rss_mb()
-    images = np.repeat(image[None], batch, axis=0)
-    if artefact.kind == "keras":
-        fn = _keras_fn(artefact.folder, images)
-        runtime = "keras (tf_keras, TF intra-op threads as set at start)"
-    else:
-        from deploy.predictor import Predictor
-
-        p = Predictor(artefact.folder, threads=threads)
-        fn = p.bind(images)
-        runtime = "LiteRT (XNNPACK)" if p.runtime == "litert" else "ONNX Runtime (CPU EP)"
+    runner = _runner(artefact, threads)
+    fn = runner.bind(np.repeat(image[None], batch, axis=0))
     fn()
     after = current_rss_mb()
     added = after - before if before is not None and after is not None else None
-    return fn, {"runtime": runtime, "threads": threads, "batch": batch, "rss_added_mb": added}
+    return fn, {"runtime": RUNTIMES[runner.runtime], "threads": threads, "batch": batch, "rss_added_mb": added}
 
 
 def latency_in_turns(

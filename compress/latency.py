@@ -15,16 +15,17 @@ from plates.bundle import ModelInfo
 
 
 def litert_p50_ms(model, info: ModelInfo, threads: int = 1, runs: int = 100, min_seconds: float = 1.0) -> float:
-    """Median batch-1 latency (ms) of ``model`` converted to fp32 TFLite, run by LiteRT."""
+    """Median batch-1 latency (ms) of ``model`` converted to fp32 TFLite, run by LiteRT
+    through the same runner as every bundle (``deploy.predictor.Predictor``)."""
     from deploy.export import TFLiteOptions, convert_tflite
-    from deploy.predictor import tflite_interpreter
+    from deploy.predictor import Predictor
+    from plates.bundle import write_labels
     from plates.timing import measure
 
     flat = convert_tflite(model, info, TFLiteOptions("fp32"), None)
     with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "model.tflite"
-        path.write_bytes(flat)
-        runner = tflite_interpreter(path, threads).get_signature_runner()
-        ((name, detail),) = runner.get_input_details().items()
-        x = np.zeros((1, info.height, info.width, info.channels), detail["dtype"])
-        return measure(lambda: runner(**{name: x}), warmup=10, runs=runs, min_seconds=min_seconds)["p50_ms"]
+        (Path(d) / "model.tflite").write_bytes(flat)
+        write_labels(d, info)
+        x = np.zeros((1, info.height, info.width, info.channels), np.uint8)
+        run = Predictor(d, threads=threads).bind(x)
+        return measure(run, warmup=10, runs=runs, min_seconds=min_seconds)["p50_ms"]

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from deploy.predictor import Predictor
+from deploy.runner import batched_probs
 from plates.bundle import read_labels
 from plates.metrics import evaluate
 from plates.pipeline import load_images
@@ -15,11 +16,7 @@ from plates.readers import Samples
 
 
 def bundle_probs(predictor: Predictor, images: np.ndarray, batch: int = 64) -> dict[str, np.ndarray]:
-    parts: dict[str, list[np.ndarray]] = {}
-    for i in range(0, len(images), batch):
-        for k, v in predictor.probs(images[i : i + batch]).items():
-            parts.setdefault(k, []).append(v)
-    return {k: np.concatenate(v) for k, v in parts.items()}
+    return batched_probs(predictor, images, batch)
 
 
 def evaluate_bundle(

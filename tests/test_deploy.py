@@ -317,3 +317,28 @@ def test_bare_install_reads_a_tflite_bundle_without_tensorflow(trained, tmp_path
     assert out.returncode == 0, out.stderr[-2000:]
     read = {Path(line.split("\t")[0]).name: line.split("\t")[1] for line in out.stdout.strip().splitlines()}
     assert read == card["artefacts"]["tflite-int8"]["samples"]["reads"]
+
+
+def test_one_runner_interface_for_keras_litert_and_onnx(trained, tmp_path):
+    """create_runner picks the runtime from the folder; every runner returns the same heads
+    for the same images, and its bound call runs the model alone (what latency times)."""
+    from deploy.runner import KerasRunner, batched_probs, create_runner
+
+    run, model, info, images = trained
+    export_tflite(model, info, tmp_path / "t", TFLiteOptions("fp32"), None, images, 0.0, str(run))
+    export_onnx(model, info, tmp_path / "o", OnnxOptions(), None, images, 0.0, str(run))
+    runners = {
+        name: create_runner(folder, threads=1)
+        for name, folder in [("k", run), ("t", tmp_path / "t"), ("o", tmp_path / "o")]
+    }
+    assert isinstance(runners["k"], KerasRunner) and [r.runtime for r in runners.values()] == [
+        "keras",
+        "litert",
+        "onnxruntime",
+    ]
+    ref = _keras(model, images)
+    for name, runner in runners.items():
+        probs = batched_probs(runner, images, 40)  # uneven batches concatenate back in order
+        assert set(probs) == set(info.spec.names), name
+        assert max(np.abs(probs[n] - ref[n]).max() for n in info.spec.names) < 1e-4, name
+        runner.bind(images[:2])()
