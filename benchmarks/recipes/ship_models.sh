@@ -44,13 +44,16 @@ step $B/benchmarks accuracy "${SHIP[@]}" --data $VAL --name reference_models_val
 RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json
   --results plates-real-val=benchmarks/results/reference_models_val.json)
 TRAINED_ON="the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled"
+size_of() { $B/python -c 'import json, sys; i = json.load(open(sys.argv[1]))["input"]; print(i["height"], i["width"], sep="x")' "$1/labels.json"; }
+# STUDENT_RECIPE / STUDENT_NOTE: the recipes that made MODEL and what they added, when not only reference_student.sh
+STUDENT_RECIPE=${STUDENT_RECIPE:-benchmarks/recipes/reference_student.sh}
 step $B/benchmarks card models/student --samples models/samples "${RESULTS[@]}" \
-  --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, 32x96" \
-  --trained-on "$TRAINED_ON (each later round fine-tunes the previous one with them; from round 5, crops up to 15% looser per side); int8 calibrated on the plates-real-dev training half" \
-  --recipe "benchmarks/recipes/reference_student.sh && benchmarks/recipes/ship_models.sh   # shipped: $MODEL"
+  --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, $(size_of $MODEL)" \
+  --trained-on "$TRAINED_ON (each later round fine-tunes the previous one with them; from round 5, crops up to 15% looser per side)${STUDENT_NOTE:-}; int8 calibrated on the plates-real-dev training half" \
+  --recipe "$STUDENT_RECIPE && benchmarks/recipes/ship_models.sh   # shipped: $MODEL"
 if done_run "$TEACHER"; then
   step $B/benchmarks card models/teacher --samples models/samples "${RESULTS[@]}" \
-    --title "Reference teacher: ResNet-18, width 32, 32x96 (a Keras folder for compress slim / distill)" \
+    --title "Reference teacher: ResNet-18, width 32, $(size_of $TEACHER) (a Keras folder for compress slim / distill)" \
     --trained-on "$TRAINED_ON (those of the student's round 6), crops up to 15% looser per side" \
     --recipe "benchmarks/recipes/reference_student.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/ship_models.sh   # shipped: $TEACHER"
 fi
