@@ -52,6 +52,17 @@ def fraction(text: str, closed_top: bool = False) -> float:
     return value
 
 
+def margin(text: str) -> float:
+    """A number in [0, 0.5] (a fraction of a crop added per side)."""
+    try:
+        value = float(text)
+        if not 0.0 <= value <= 0.5:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 0.5], got {text!r}") from None
+    return value
+
+
 def probability(text: str) -> float:
     """A number in (0, 1] (a confidence threshold)."""
     return fraction(text, closed_top=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from plates.cli_support import margin
 from plates.errors import OptionError
 
 
@@ -37,7 +38,7 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
     g.add_argument("--no-augment", action="store_true")
     g.add_argument(
         "--zoom-out",
-        type=float,
+        type=margin,
         default=0.0,
         metavar="F",
         help="also train on crops up to F of the crop looser per side (edges replicated), so that "

@@ -173,6 +173,14 @@ def test_out_of_range_data_options_are_refused_by_name(argv, option, capsys):
     assert exc.value.code == 2 and option in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["-0.1", "0.8", "wide"])
+def test_a_zoom_out_outside_zero_to_a_half_is_refused_by_name(value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        teacher_main(["train", "--train", "t", "--run", "r", "--zoom-out", value])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--zoom-out" in err and "[0, 0.5]" in err
+
+
 def test_tensorflow_start_up_lines_stay_off_the_terminal_unless_verbose():
     import os
     import subprocess
