@@ -98,35 +98,16 @@ def _add_optimisation_options(g, epochs: int, lr: float) -> None:
 
 
 def train_config(args: argparse.Namespace):
+    """The ``TrainConfig`` of parsed training options: every field with a flag of the same name
+    (``--batch-size`` is ``batch_size``) is taken from it, so a new field needs only its flag;
+    the two flags that are not a field's value are converted here."""
+    import dataclasses
+
     from plates.training import TrainConfig
 
-    return TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        steps_per_epoch=args.steps_per_epoch,
-        lr=args.lr,
-        warmup_epochs=args.warmup_epochs,
-        schedule=args.schedule,
-        loss=args.loss,
-        label_smoothing=args.label_smoothing,
-        focal_gamma=args.focal_gamma,
-        ghm_bins=args.ghm_bins,
-        ghm_momentum=args.ghm_momentum,
-        head_weights=parse_weights(args.head_weight),
-        kernel_l2=args.kernel_l2,
-        gamma_l2=args.gamma_l2,
-        gamma_l1=args.gamma_l1,
-        gamma_l1_prox=getattr(args, "gamma_l1_prox", False),
-        augment=not args.no_augment,
-        zoom_out=args.zoom_out,
-        seed=args.seed,
-        checkpoint_every=args.checkpoint_every,
-        hard_weight=getattr(args, "hard_weight", 1.0),
-        ema=args.ema,
-        init=getattr(args, "init", ""),
-        init_partial=getattr(args, "init_partial", False),
-        skip_bad_images=getattr(args, "skip_bad_images", False),
-    )
+    converted = {"head_weights": parse_weights(args.head_weight), "augment": not args.no_augment}
+    taken = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
+    return TrainConfig(**{**taken, **converted})
 
 
 def run_training(args: argparse.Namespace, build, info, extra_config: dict, extra_loss=None, prepare=None) -> int:
