@@ -6,12 +6,12 @@
 # crops up to 15% looser. Best epoch picked on plates-real-val (never trained or calibrated on).
 # Run benchmarks/recipes/reference_student.sh first. Resumable: rerun to continue.
 #   round 1: EPOCHS (default 8) x 800 steps of batch 64 from scratch (runs/ref-teacher)
-#   round k = 2..ROUNDS (default 2): fine-tune round k-1, EPOCHS2 (6) x 800 steps at lr 1.5e-3
+#   round k = 2..ROUNDS (default 4): fine-tune round k-1, EPOCHS2 (6) x 800 steps at lr 1.5e-3
 #            (runs/ref-teacher-rK): a ResNet from scratch is still far from converged after round 1
 source "$(dirname "$0")/setup.sh"
 EPOCHS=${EPOCHS:-8}
 EPOCHS2=${EPOCHS2:-6}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-4}
 STUDENT=${STUDENT:-6}
 SYN=$R/synth-v6-100k
 UNL=../shared/data/plates-real-unlabelled
