@@ -118,23 +118,23 @@ def cache_teacher(
     """Teacher probabilities for every training image (computed once, reused on resume);
     returns samples whose labels carry the row index as an extra column. ``skip_bad`` leaves
     unreadable images out first, so the table and the samples stay row for row."""
-    from plates.pipeline import decode_unique, make_dataset
+    from plates.pipeline import decode_unique
     from plates.training import predict_probs
 
-    if skip_bad:
-        samples = samples.subset(decode_unique(samples, tuple(teacher.input_shape[1:3]), skip_bad=True)[2])
-
     path = Path(run_dir) / "teacher_cache.npy"
-    names = [h.name for h in info.spec.heads]
-    if path.exists():
+    cached = path.exists()
+    if skip_bad or not cached:  # one decoding serves the bad-file filter and the teacher pass
+        unique, rows, kept = decode_unique(samples, tuple(teacher.input_shape[1:3]), skip_bad)
+        samples = samples.subset(kept)
+    if cached:
         table = np.load(path)
         if len(table) != len(samples):
             raise PlateError(f"{path}: cached for {len(table)} images, training set has {len(samples)}; delete it")
     else:
         logger.info("caching teacher outputs for %d images", len(samples))
-        t_size = tuple(teacher.input_shape[1:3])
-        probs = predict_probs(teacher, make_dataset(samples, t_size, 256))
-        table = np.concatenate([probs[n] for n in names], axis=1).astype(np.float32)
+        probs = predict_probs(teacher, unique)  # each distinct image once, then one row per sample
+        names = [h.name for h in info.spec.heads]
+        table = np.concatenate([probs[n] for n in names], axis=1).astype(np.float32)[rows]
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, table)
     index = np.arange(len(samples), dtype=np.int32)[:, None]
