@@ -15,10 +15,6 @@ from plates.pipeline import load_images
 from plates.readers import Samples
 
 
-def bundle_probs(predictor: Predictor, images: np.ndarray, batch: int = 64) -> dict[str, np.ndarray]:
-    return batched_probs(predictor, images, batch)
-
-
 def evaluate_bundle(
     bundle: str | os.PathLike, samples: Samples, threads: int | None = None, images: np.ndarray | None = None
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -26,5 +22,5 @@ def evaluate_bundle(
     info = read_labels(predictor.model_path.parent)
     if images is None:
         images = load_images(samples, info.size)
-    probs = bundle_probs(predictor, images)
+    probs = batched_probs(predictor, images)
     return evaluate(info.spec, samples.labels, probs), probs

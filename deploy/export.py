@@ -222,9 +222,9 @@ def export_tflite(
 
 
 def _parity(model, info, predictor, images: np.ndarray, kind: str, min_agreement: float | None, where) -> dict:
-    from deploy.evaluate import bundle_probs
+    from deploy.runner import batched_probs
 
-    report = compare(info.spec, predict_probs(model, images), bundle_probs(predictor, images))
+    report = compare(info.spec, predict_probs(model, images), batched_probs(predictor, images))
     logger.info(
         "parity %s: plate agreement %.4f, max |dp| %.2e on %d images",
         where,

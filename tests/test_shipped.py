@@ -64,8 +64,8 @@ def test_each_bundle_reads_the_sample_crops_as_its_card_says(folder, rel):
 @pytest.mark.skipif(not (DATA / "plates-real-dev").exists(), reason="needs ../shared/data/plates-real-dev")
 def test_reference_metrics_hold_on_the_held_out_dev_half(tmp_path):
     """Re-measure every bundle in the reference metrics on the set its card was measured on."""
-    from deploy.evaluate import bundle_probs
     from deploy.predictor import Predictor
+    from deploy.runner import batched_probs
     from plates.bundle import read_labels
     from plates.metrics import evaluate
     from plates.pipeline import load_images
@@ -77,7 +77,7 @@ def test_reference_metrics_hold_on_the_held_out_dev_half(tmp_path):
         folder = MODELS / key
         info = read_labels(folder)
         held = split(read_any(DATA / "plates-real-dev", info.spec), 0.5, 0)[1]
-        probs = bundle_probs(Predictor(folder), load_images(held, info.size))
+        probs = batched_probs(Predictor(folder), load_images(held, info.size))
         measured = evaluate(info.spec, held.labels, probs)["plate_accuracy"]
         expected = sets["plates-real-dev-heldout"]["plate_accuracy"]
         assert measured == pytest.approx(expected, abs=REFERENCE["tolerance"]), key
