@@ -69,12 +69,10 @@ def create_runner(folder: str | os.PathLike, threads: int | None = None, model=N
     from plates.modelio import model_file
 
     folder = Path(folder)
-    if model is not None or model_file(folder).exists():
-        if model is None:
-            from plates.modelio import load_model
+    if model is not None:
+        return KerasRunner(model, read_labels(folder))
+    if not model_file(folder).exists():
+        return Predictor(folder, threads=threads)
+    from plates.modelio import load_model
 
-            model, info = load_model(folder)
-        else:
-            info = read_labels(folder)
-        return KerasRunner(model, info)
-    return Predictor(folder, threads=threads)
+    return KerasRunner(*load_model(folder))

@@ -364,7 +364,7 @@ class Trainer:
     def _score(self, record: dict[str, Any], val: Samples | None, val_ds: np.ndarray | None) -> float:
         """The epoch's score (higher is better), adding the validation metrics to ``record``."""
         if val is None or val_ds is None:
-            return -record.get("train_loss", math.inf)
+            return -record["train_loss"]  # every epoch that reaches here ran at least one step
         with self._averaged():
             probs = predict_probs(self.model, val_ds, self.config.eval_batch_size)
         metrics = evaluate(self.info.spec, val.labels, probs)
