@@ -213,3 +213,31 @@ def test_a_tensorflow_without_unequal_depthwise_strides_gets_a_clear_error():
         out.stderr[-2000:]
     )
     assert "TF_ENABLE_ONEDNN_OPTS unset or set it to 1 (it is '0')" in out.stdout
+
+
+def test_cached_teacher_outputs_skip_a_torn_image_and_stay_row_for_row(spec, synth_samples, tmp_path):
+    """With skip_bad the unreadable file leaves the samples and the table alike; a repeated
+    image gets the same teacher row each time. Without skip_bad the file is named."""
+    from compress.distill import cache_teacher
+    from plates.errors import DataError
+    from plates.pipeline import load_images
+    from plates.readers import Samples
+    from plates.training import predict_probs
+    from tests.conftest import tiny_model
+
+    teacher, info = tiny_model(spec, width=8)
+    torn = tmp_path / "torn.jpg"
+    torn.write_bytes(b"\xff\xd8 not a jpeg")
+    good = synth_samples.subset(range(6))
+    paths = [*good.paths[:3], str(torn), *good.paths[3:], good.paths[0]]
+    labels = np.concatenate([good.labels[:3], good.labels[:1], good.labels[3:], good.labels[:1]])
+    samples = Samples(paths, labels)
+    with pytest.raises(DataError, match="torn.jpg"):
+        cache_teacher(teacher, samples, info, tmp_path / "strict")
+    indexed, table = cache_teacher(teacher, samples, info, tmp_path / "skip", skip_bad=True)
+    assert str(torn) not in indexed.paths and len(indexed) == len(table) == 7
+    assert np.array_equal(indexed.labels[:, -1], np.arange(7))
+    probs = predict_probs(teacher, load_images(indexed, info.size))
+    expected = np.concatenate([probs[h.name] for h in spec.heads], axis=1)
+    np.testing.assert_allclose(table, expected, atol=1e-5)
+    assert np.array_equal(table[0], table[-1])  # the repeated first image
