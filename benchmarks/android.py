@@ -24,8 +24,8 @@ def commands(
     """Shell commands to push the model and benchmark it on a connected device.
 
     ``model`` may be a bundle folder (its ``model.tflite``); every bundle's file has that name,
-    so on the phone it is stored under the bundle's name, and several bundles do not overwrite
-    each other."""
+    so on the phone it is stored under a name of its own (``remote_name``), and several bundles
+    do not overwrite each other."""
     model, name = remote_name(model)
     flags = [
         f"--graph={REMOTE_DIR}/{name}",
@@ -46,13 +46,19 @@ def commands(
 
 
 def remote_name(model: str) -> tuple[str, str]:
-    """(local .tflite path, its file name on the phone)."""
+    """(local .tflite path, its file name on the phone): the bundle folder's name (the file's own
+    for other names) and a digest of its absolute path. The folder name alone is not enough: two
+    bundles of one name under different parents (``runs/a/int8``, ``runs/b/int8``) would be
+    pushed to one file, and the second benchmark would time the wrong model."""
+    import hashlib
     from pathlib import Path
 
     p = Path(model)
     if p.is_dir():
         p = p / "model.tflite"
-    return str(p), (f"{p.parent.name}.tflite" if p.name == "model.tflite" and p.parent.name else p.name)
+    full = p.resolve()
+    stem = full.parent.name if full.name == "model.tflite" and full.parent.name else full.stem
+    return str(p), f"{stem}-{hashlib.sha1(str(full).encode()).hexdigest()[:8]}.tflite"
 
 
 def to_result(parsed: dict[str, Any], model: str, threads: int, gpu: bool = False) -> dict[str, Any]:

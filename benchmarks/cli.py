@@ -18,12 +18,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from benchmarks.artefacts import find_artefacts
     from benchmarks.measure import agreement, warnings
     from benchmarks.report import write_report
+    from deploy.predictor import Predictor
     from plates.bundle import read_labels
     from plates.pipeline import load_images
     from plates.readers import read_sources
     from plates.runinfo import command, machine, versions
 
     arts = find_artefacts(args.artefacts)
+    for a in arts:  # a labels.json that does not describe its model (e.g. a head cut short) is refused
+        if a.kind != "keras":  # here, naming it, not later as labels the data holds "out of range"
+            Predictor(a.path, threads=1)
     info = read_labels(arts[0].folder)
     samples = read_sources(args.data, info.spec) if args.data else None
     images = load_images(samples, info.size) if samples is not None else None

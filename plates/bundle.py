@@ -65,6 +65,8 @@ class ModelInfo:
                 if k not in ("format", "input", "heads", "text_heads", "attribute_heads", "confidence")
             }
             return cls(spec, int(inp["height"]), int(inp["width"]), int(inp.get("channels", 3)), extra)
+        except SpecError as exc:  # a head list the spec refuses (a class too few, one twice): the file is at fault
+            raise SpecError(f"{where}: {exc}") from None
         except (KeyError, TypeError, ValueError) as exc:
             raise SpecError(f"{where}: malformed ({exc!r})") from None
 

@@ -4,8 +4,8 @@ For a label file: unreadable or missing images, labels out of range (unknown cha
 lengths (a mandatory position missing, a gap before an optional one), malformed rows and
 duplicates (the same path twice, or byte-identical images under different names). For any
 other source the commands accept (a folder of named crops, a CCPD folder, a generated set):
-names that are not plate texts (named crops), unreadable images or corners, and byte-identical
-duplicates."""
+names that are not plate texts (named crops) or CCPD names the reader skips (corners enclosing
+no area, ...), unreadable images or corners, and byte-identical duplicates."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from plates.errors import LabelError, PlateError
 from plates.images import load_rgb
-from plates.readers import IMAGE_SUFFIXES, Samples, _parse_label_line, read_any, read_folder
+from plates.readers import IMAGE_SUFFIXES, Samples, _parse_label_line, ccpd_labels, read_any, read_folder
 from plates.spec import PlateSpec
 
 
@@ -108,6 +108,26 @@ def unreadable(samples: Samples) -> list[tuple[int, str]]:
     return [(i, errors[r]) for i, r in enumerate(rows) if r in errors]
 
 
+def _ccpd_name_problems(
+    folder: Path | None, spec: PlateSpec, read: set[str], looks_only: bool = False
+) -> list[Problem]:
+    """The images below a CCPD ``folder`` that its reader skipped, each with the reason (corners
+    that enclose no area, a character index out of range, ...). The reader only logs a warning
+    per file and goes on; a check must list them, or it passes a folder training half ignores.
+    ``looks_only``: only names with CCPD's dash-separated fields (a folder of neither kind)."""
+    if folder is None or not folder.is_dir():
+        return []
+    problems = []
+    for f in sorted(folder.rglob("*")):
+        if f.suffix.lower() not in IMAGE_SUFFIXES or str(f) in read or (looks_only and f.name.count("-") < 4):
+            continue
+        try:
+            ccpd_labels(f.name, spec)
+        except LabelError as exc:
+            problems.append(Problem(0, str(f), "malformed", str(exc).split(": ", 1)[-1]))
+    return problems
+
+
 def check_source(source: str, spec: PlateSpec, check_images: bool = True) -> tuple[int, list[Problem]]:
     """(number of samples, problems) for any data source; label files get the full row checks."""
     path = Path(source[len("synth:") :] if source.startswith("synth:") else source)
@@ -116,21 +136,27 @@ def check_source(source: str, spec: PlateSpec, check_images: bool = True) -> tup
     if path.is_file():
         return check_label_file(path, spec, check_images)
     named_crops = path.is_dir()
+    ccpd = Path(source[len("ccpd:") :]) if source.startswith("ccpd:") else None
     try:
         try:
             samples = read_folder(path, spec, strict=False) if named_crops else read_any(source, spec)
         except PlateError:
             if not named_crops:
                 raise
-            samples, named_crops = read_any(f"ccpd:{path}", spec), False  # no plate-text names: CCPD?
+            named_crops, ccpd = False, path  # no plate-text names: CCPD?
+            samples = read_any(f"ccpd:{path}", spec)
     except PlateError as exc:
-        return 0, [Problem(0, source, "unreadable", str(exc))]
+        # nothing read: name each file the CCPD reader skipped (for a folder that may be neither
+        # kind, those whose names look like CCPD names), not only the folder
+        looks_only = not source.startswith("ccpd:")
+        return 0, [Problem(0, source, "unreadable", str(exc)), *_ccpd_name_problems(ccpd, spec, set(), looks_only)]
     problems: list[Problem] = []
     if named_crops:
         named = set(samples.paths)
         for f in sorted(path.iterdir()):
             if f.suffix.lower() in IMAGE_SUFFIXES and str(f) not in named:
                 problems.append(Problem(0, f.name, "malformed", "file name is not a plate text"))
+    problems += _ccpd_name_problems(ccpd, spec, set(samples.paths))
     if check_images:
         problems += [
             Problem(i + 1, samples.paths[i], "unreadable", m.split(": ", 1)[-1]) for i, m in unreadable(samples)

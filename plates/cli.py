@@ -24,7 +24,9 @@ def cmd_permute(args: argparse.Namespace) -> int:
 
     spec = default_spec()
     samples = read_sources(args.source, spec)
-    config = PermuteConfig(args.count, args.seed, balance_first=not args.no_balance)
+    config = PermuteConfig(
+        args.count, args.seed, balance_first=not args.no_balance, balance_glyphs=0.0 if args.no_balance else 0.5
+    )
     print(permute(samples, spec, args.out, config))
     return 0
 
@@ -88,7 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder (images/, labels.txt, meta.json)")
     p.add_argument("-n", "--count", type=positive, default=5000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-balance", action="store_true", help="draw the province donor like any other")
+    p.add_argument(
+        "--no-balance",
+        action="store_true",
+        help="draw every cell from the same position of a random crop (by default the province is drawn uniformly "
+        "over the provinces present, and half the other cells' characters uniformly, from any position)",
+    )
     p.set_defaults(func=cmd_permute)
     p = sub.add_parser(
         "check", help="check a data source: unreadable images, unknown characters, lengths, names, duplicates"

@@ -63,6 +63,17 @@ def margin(text: str) -> float:
     return value
 
 
+def degrees(text: str) -> float:
+    """An angle in [0, 45] degrees (an augmentation's range either way)."""
+    try:
+        value = float(text)
+        if not 0.0 <= value <= 45.0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected degrees in [0, 45], got {text!r}") from None
+    return value
+
+
 def probability(text: str) -> float:
     """A number in (0, 1] (a confidence threshold)."""
     return fraction(text, closed_top=True)

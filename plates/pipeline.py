@@ -26,6 +26,12 @@ class Augment:
     # positions of a flattened feature map, so a model that only saw tight crops misreads the
     # same plate cropped a little looser, as other detectors' boxes are
     zoom_out: float = 0.0
+    # and up to this fraction per side tighter (the ends of the plate cut), as tight detectors crop
+    zoom_in: float = 0.0
+    # in-plane tilt and the vertical shear of a plate seen from the side, up to these degrees
+    # (edges replicated): real crops are tilted and skewed, the generator's and CCPD's are straight
+    rotate: float = 0.0
+    shear: float = 0.0
     brightness: float = 30.0
     contrast: tuple[float, float] = (0.7, 1.3)
     saturation: tuple[float, float] = (0.6, 1.4)
@@ -39,6 +45,9 @@ class Augment:
             shift=0.0,
             scale=0.0,
             zoom_out=0.0,
+            zoom_in=0.0,
+            rotate=0.0,
+            shear=0.0,
             brightness=0.0,
             contrast=(1.0, 1.0),
             saturation=(1.0, 1.0),
@@ -89,19 +98,21 @@ def decode_unique(
 def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
     """One image, float32 0..255 in and out."""
     h, w = image.shape[0], image.shape[1]
-    if aug.shift or aug.scale or aug.zoom_out:
+    if aug.shift or aug.scale or aug.zoom_out or aug.zoom_in:
         # replicate the edges far enough that no box below leaves the image (no black bars)
         margin = aug.zoom_out + 0.5 * aug.scale + aug.shift
         ph, pw = int(np.ceil(margin * h)), int(np.ceil(margin * w))
         image = tf.gather(image, np.clip(np.arange(-ph, h + ph), 0, h - 1), axis=0)
         image = tf.gather(image, np.clip(np.arange(-pw, w + pw), 0, w - 1), axis=1)
         inner = tf.constant([h / (h + 2 * ph), w / (w + 2 * pw)], tf.float32)  # the original's extent
-        # per axis: a box up to `scale` tighter, or up to `scale` + 2 * zoom_out looser
-        s = tf.random.uniform([2], 1 - aug.scale, 1 + aug.scale + 2 * aug.zoom_out) * inner
+        # per axis: a box up to `scale` + 2 * zoom_in tighter, or up to `scale` + 2 * zoom_out looser
+        s = tf.random.uniform([2], 1 - aug.scale - 2 * aug.zoom_in, 1 + aug.scale + 2 * aug.zoom_out) * inner
         d = tf.random.uniform([2], -aug.shift, aug.shift) * inner
         lo, hi = 0.5 - 0.5 * s + d, 0.5 + 0.5 * s + d
         box = tf.stack([lo[0], lo[1], hi[0], hi[1]])
         image = tf.image.crop_and_resize(image[None], box[None], [0], (h, w))[0]
+    if aug.rotate or aug.shear:
+        image = _tilt(image, aug.rotate, aug.shear)
     image = image + tf.random.uniform([], -aug.brightness, aug.brightness)
     mean = tf.reduce_mean(image, axis=[0, 1], keepdims=True)
     image = (image - mean) * tf.random.uniform([], *aug.contrast) + mean
@@ -117,6 +128,27 @@ def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
     if aug.noise:
         image = image + tf.random.normal(tf.shape(image), stddev=tf.random.uniform([], 0, aug.noise))
     return tf.clip_by_value(image, 0.0, 255.0)
+
+
+def _tilt(image: tf.Tensor, rotate: float, shear: float) -> tf.Tensor:
+    """``image`` turned about its centre by up to ``rotate`` degrees and sheared vertically (the
+    top and bottom edges slope, the strokes stay upright) by up to ``shear`` degrees."""
+    h, w = image.shape[0], image.shape[1]
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    theta = tf.random.uniform([], -rotate, rotate) * (np.pi / 180)
+    slope = tf.tan(tf.random.uniform([], -shear, shear) * (np.pi / 180))
+    cos, sin = tf.cos(theta), tf.sin(theta)
+    # output pixel (x, y) reads input (cx + cos dx - sin dy, cy + (sin + slope) dx + cos dy)
+    a0, a1, b0, b1 = cos, -sin, sin + slope, cos
+    transform = tf.stack([a0, a1, cx - a0 * cx - a1 * cy, b0, b1, cy - b0 * cx - b1 * cy, 0.0, 0.0])
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=image[None],
+        transforms=transform[None],
+        output_shape=tf.constant([h, w]),
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="NEAREST",
+    )[0]
 
 
 def make_dataset(

@@ -167,6 +167,14 @@ def parse_ccpd_name(name: str) -> tuple[str, np.ndarray]:
     return text, quad
 
 
+def ccpd_labels(name: str, spec: PlateSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The labels (spec head order) and corner quad of one CCPD file name, or ``LabelError``
+    saying why not: one function, so the file the reader skips is the file the checker lists."""
+    text, quad = parse_ccpd_name(name)
+    attrs = {"colour": "green"} if len(text) == 8 and "colour" in spec.names else {}
+    return encode(spec, text, attrs), quad
+
+
 def read_ccpd(folder: str | os.PathLike, spec: PlateSpec, strict: bool = False) -> Samples:
     """CCPD images (any depth below ``folder``); the pipeline rectifies the plate by its quad.
 
@@ -179,9 +187,8 @@ def read_ccpd(folder: str | os.PathLike, spec: PlateSpec, strict: bool = False) 
         if file.suffix.lower() not in IMAGE_SUFFIXES:
             continue
         try:
-            text, quad = parse_ccpd_name(file.name)
-            attrs = {"colour": "green"} if len(text) == 8 and "colour" in spec.names else {}
-            labels.append(encode(spec, text, attrs))
+            row, quad = ccpd_labels(file.name, spec)
+            labels.append(row)
         except LabelError as exc:
             if strict:
                 raise

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from plates.cli_support import margin
+from plates.cli_support import degrees, margin
 from plates.errors import OptionError
 
 
@@ -43,6 +43,27 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
         metavar="F",
         help="also train on crops up to F of the crop looser per side (edges replicated), so that "
         "crops from other detectors, looser than the training crops, read alike",
+    )
+    g.add_argument(
+        "--zoom-in",
+        type=margin,
+        default=0.0,
+        metavar="F",
+        help="also train on crops up to F of the crop tighter per side (the plate's ends cut), as tight detectors crop",
+    )
+    g.add_argument(
+        "--rotate",
+        type=degrees,
+        default=0.0,
+        metavar="DEG",
+        help="also train on crops tilted up to DEG degrees either way (edges replicated), as real cameras see them",
+    )
+    g.add_argument(
+        "--shear",
+        type=degrees,
+        default=0.0,
+        metavar="DEG",
+        help="also train on crops sheared vertically up to DEG degrees (a plate seen from the side)",
     )
     g.add_argument(
         "--skip-bad-images", action="store_true", help="drop unreadable images (counted) instead of refusing the set"

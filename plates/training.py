@@ -63,6 +63,9 @@ class TrainConfig:
     l1_exclude: tuple[str, ...] = ()
     augment: bool = True
     zoom_out: float = 0.0  # train on crops up to this fraction per side looser (Augment.zoom_out)
+    zoom_in: float = 0.0  # and up to this fraction per side tighter (Augment.zoom_in)
+    rotate: float = 0.0  # degrees of in-plane tilt (Augment.rotate)
+    shear: float = 0.0  # degrees of vertical shear (Augment.shear)
     seed: int = 0
     checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch
     eval_batch_size: int = 256
@@ -144,7 +147,11 @@ class Trainer:
         self.out_dir = self.run_dir if self.is_chief else self.run_dir / f".worker-{task}"
         self.progress = progress
         if augment is None:
-            augment = Augment(zoom_out=config.zoom_out) if config.augment else Augment.off()
+            augment = (
+                Augment(zoom_out=config.zoom_out, zoom_in=config.zoom_in, rotate=config.rotate, shear=config.shear)
+                if config.augment
+                else Augment.off()
+            )
         self.augment = augment
         keras.utils.set_random_seed(config.seed)
         with self.strategy.scope():

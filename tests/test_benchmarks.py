@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -107,9 +108,35 @@ def test_android_parser_on_recorded_output():
 
 def test_android_commands():
     cmds = android.commands("bundles/x/model.tflite", threads=2, gpu=True)
-    assert cmds[1] == f"adb push bundles/x/model.tflite {android.REMOTE_DIR}/x.tflite"  # bundles do not collide
-    assert f"--graph={android.REMOTE_DIR}/x.tflite" in cmds[-1]
+    _, name = android.remote_name("bundles/x/model.tflite")
+    assert re.fullmatch(r"x-[0-9a-f]{8}\.tflite", name)  # the bundle's name, then its path's digest
+    assert cmds[1] == f"adb push bundles/x/model.tflite {android.REMOTE_DIR}/{name}"
+    assert f"--graph={android.REMOTE_DIR}/{name}" in cmds[-1]
     assert "--num_threads=2" in cmds[-1] and "--use_gpu=true" in cmds[-1] and "--use_xnnpack=false" in cmds[-1]
+
+
+def test_android_bundles_of_one_name_under_different_parents_get_different_remote_files(tmp_path, capsys):
+    """``runs/a/int8`` and ``runs/b/int8`` once both became ``int8.tflite`` on the phone: the
+    second push overwrote the first, and its benchmark timed the other model. Their parsed
+    outputs are two rows of one report."""
+    from benchmarks.cli import main
+
+    graphs, results = [], []
+    for parent in ("a", "b"):
+        bundle = tmp_path / parent / "int8"
+        bundle.mkdir(parents=True)
+        (bundle / "model.tflite").write_bytes(b"0" * 10)
+        cmds = android.commands(str(bundle))
+        assert cmds == android.commands(str(bundle / "model.tflite"))  # the folder or its file: one name
+        graphs += [f for f in cmds[-1].split() if f.startswith("--graph=")]
+        argv = ["android", str(bundle), "--parse", str(SAMPLES / "benchmark_model_xnnpack.txt")]
+        assert main(argv) == 0
+        results.append(tmp_path / f"{parent}.json")
+        results[-1].write_text(capsys.readouterr().out)
+    assert len(graphs) == 2 and graphs[0] != graphs[1] and all("/int8-" in g for g in graphs)
+    assert main(["report", *map(str, results), "--out", str(tmp_path / "r")]) == 0
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert all(f"| {g.rsplit('/', 1)[1]} | benchmark_model on Android" in md for g in graphs)
 
 
 def test_android_output_becomes_a_result_that_report_merges(tmp_path, capsys):
@@ -122,7 +149,8 @@ def test_android_output_becomes_a_result_that_report_merges(tmp_path, capsys):
     (tmp_path / "phone.json").write_text(capsys.readouterr().out)
     assert main(["report", str(tmp_path / "phone.json"), "--out", str(tmp_path / "r")]) == 0
     md = (tmp_path / "r" / "report.md").read_text()
-    assert "| x.tflite | benchmark_model on Android (XNNPACK) | 4 | 1 | 2.785 |" in md
+    name = android.remote_name(str(tmp_path / "x"))[1]  # the row is the file benchmarked on the phone
+    assert f"| {name} | benchmark_model on Android (XNNPACK) | 4 | 1 | 2.785 |" in md
     assert main(["android", "--parse", str(SAMPLES / "benchmark_model_failed.txt")]) == 2
     assert main(["android", "--parse", str(tmp_path / "nope.txt")]) == 2
     err = capsys.readouterr().err

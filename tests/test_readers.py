@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -226,6 +227,43 @@ def test_zoom_out_shows_the_plate_smaller_with_replicated_edges_and_never_black_
     assert 0.2 < tight < 0.3  # about the quarter it is
     assert loose < 0.8 * tight  # shown smaller: the box took in up to 40% more crop per axis
     assert loose > 0.25 / (1 + 0.06 + 0.4) ** 2 - 0.01  # never smaller than the loosest box allows
+
+
+def test_rotate_and_shear_tilt_the_plate_with_replicated_edges_and_zoom_in_cuts_its_ends():
+    """A white bar across a grey crop: a tilt or a vertical shear moves its left end up and its
+    right end down (or back), never fills a corner with black; zoom-in shows the bar larger."""
+    from plates.keras import tf
+    from plates.pipeline import Augment, augment_image
+
+    image = np.full((32, 128, 3), 120.0, np.float32)
+    image[14:18, 16:112] = 250.0
+    geometric = dict(
+        shift=0.0, scale=0.0, brightness=0.0, contrast=(1.0, 1.0), saturation=(1.0, 1.0), hue=0.0, noise=0.0
+    )
+    tf.random.set_seed(0)
+
+    def slopes(aug: Augment) -> np.ndarray:
+        out = []
+        for _ in range(16):
+            o = augment_image(tf.constant(image), dataclasses.replace(aug, grayscale=0.0)).numpy()[..., 0]
+            assert o.min() > 110, "a corner was filled with black"
+            rows = np.arange(32)[:, None]
+            left, right = o[:, 24:40], o[:, 88:104]
+            out.append(
+                ((rows * (right > 185)).sum() / (right > 185).sum())
+                - ((rows * (left > 185)).sum() / (left > 185).sum())
+            )
+        return np.abs(np.array(out))
+
+    assert slopes(Augment(**geometric)).max() < 0.01  # straight stays straight
+    for aug in (Augment(rotate=8.0, **geometric), Augment(shear=8.0, **geometric)):
+        tilts = slopes(aug)
+        assert tilts.max() > 2.0 and tilts.max() < 64 * np.tan(np.radians(8.0)) + 1
+    wide = [
+        float(np.mean(augment_image(tf.constant(image), Augment(zoom_in=0.1, **geometric)).numpy() > 185))
+        for _ in range(16)
+    ]
+    assert max(wide) > 1.1 * np.mean(image > 185)
 
 
 def test_augment_off_turns_every_augmentation_off():

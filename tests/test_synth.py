@@ -84,35 +84,66 @@ def test_every_shipped_face_holds_every_character_it_is_used_for():
             assert [c for c in chars if ord(c) not in cmap] == [], face
 
 
+def _layout_crop(value_of, w: int, h: int, scale: float, offset: float) -> np.ndarray:
+    """A dark crop with the 7 character cells of GA 36 as bright boxes, cell p at grey value_of(p),
+    the plate ``scale`` times the crop's width and shifted ``offset`` px."""
+    from plates.synth.render import layout_boxes
+
+    arr = np.full((h, w, 3), 30, np.uint8)
+    _, boxes, _ = layout_boxes("blue", "single", 7)
+    mm = scale * w / 440
+    left = w / 2 - 220 * mm + offset
+    for p, (x, _, cw, _) in enumerate(boxes):
+        arr[int(0.2 * h) : int(0.8 * h), int(round(left + x * mm)) : int(round(left + (x + cw) * mm))] = value_of(p)
+    return arr
+
+
+def test_the_layout_fit_finds_the_cells_of_crops_at_other_scales_and_offsets():
+    from plates.synth.permute import fit_cells
+    from plates.synth.render import layout_boxes
+
+    _, boxes, _ = layout_boxes("blue", "single", 7)
+    for w, h, scale, offset in ((94, 24, 0.9, 2.0), (136, 36, 1.1, -3.0), (200, 60, 1.0, 0.0)):
+        centres, pitch, (top, bottom), score = fit_cells(_layout_crop(lambda p: 220, w, h, scale, offset))
+        mm = scale * w / 440
+        truth = w / 2 - 220 * mm + offset + np.array([x + cw / 2 for x, _, cw, _ in boxes]) * mm
+        assert np.abs(centres - truth).max() < 0.03 * w, (w, centres, truth)
+        assert abs(pitch - 57 * mm) < 0.05 * pitch and score > 0.5
+        assert abs(top - 0.2 * h) <= 1 and abs(bottom - 0.8 * h) <= 1
+    flat = np.full((24, 94, 3), 90, np.uint8)
+    assert fit_cells(flat)[3] < 0.2  # no layout to find
+
+
 def test_permuted_plates_carry_their_donors_characters_at_each_position(tmp_path, spec):
+    """Crop k's cell q is grey 100 + 30 k + 3 q, so each cell of a permuted plate says which crop
+    and which position it came from; its label must be that donor's character there."""
     from PIL import Image
 
     from plates.readers import Samples, read_any
-    from plates.synth.permute import PermuteConfig, permute, slab_edges
+    from plates.synth.permute import PermuteConfig, fit_cells, permute
 
-    w, h = 94, 24
-    edges = slab_edges(w)
-    assert edges[0][0] == 0 and edges[-1][1] == w and len(edges) == 7
-    assert all(a[1] == b[0] for a, b in zip(edges[:-1], edges[1:], strict=True))
-    texts = ["皖A11111", "皖B22222", "皖C33333", "苏D44444"]
+    texts = ["皖A11111", "皖B22222", "皖C3C3C3", "苏D45678"]
+    shapes = ((94, 24, 0.95, 1.0), (136, 36, 1.1, -2.0), (94, 24, 1.0, 0.0), (120, 32, 1.05, 2.0))
     paths = []
-    for k, _ in enumerate(texts):  # crop k: slab p filled with value 10 * (k + 1) + p
-        arr = np.zeros((h, w, 3), np.uint8)
-        for p, (x0, x1) in enumerate(edges):
-            arr[:, x0:x1] = 10 * (k + 1) + p
+    for k, shape in enumerate(shapes):
         path = tmp_path / f"{k}.png"
-        Image.fromarray(arr).save(path)
+        Image.fromarray(_layout_crop(lambda q, k=k: 100 + 30 * k + 3 * q, *shape)).save(path)
         paths.append(str(path))
     labels = np.stack([encode(spec, t) for t in texts])
     out = permute(Samples(paths, labels), spec, tmp_path / "perm", PermuteConfig(200, 1, match_brightness=False))
     made = read_any(out, spec)
     assert len(made) == 200
-    firsts = Counter()
+    firsts, moved = Counter(), 0
     for path, text in zip(made.paths, made.texts(spec), strict=True):
-        arr = np.asarray(Image.open(path), np.float32)
-        for p, (x0, x1) in enumerate(edges):
-            value = np.median(arr[4:-4, x0 + 1 : x1 - 1, 0])
-            donor = int(round((value - p) / 10)) - 1  # which crop this slab came from (JPEG-blurred)
-            assert text[p] == texts[donor][p], (text, p, donor)
+        arr = np.asarray(Image.open(path), np.float32)[..., 0]
+        centres, pitch, (top, bottom), _ = fit_cells(np.asarray(Image.open(path).convert("RGB")))
+        for p, c in enumerate(centres):
+            value = np.median(arr[top + 2 : bottom - 2, int(c - 0.15 * pitch) : int(c + 0.15 * pitch) + 1])
+            k = int((value - 100 + 5) // 30)  # JPEG-blurred by a few levels
+            q = int(round((value - 100 - 30 * k) / 3))
+            assert text[p] == texts[k][q], (text, p, k, q)
+            assert p > 0 or q == 0, "the province came from another position"
+            moved += q != p
         firsts[text[0]] += 1
     assert 0.3 < firsts["苏"] / 200 < 0.7  # the province donor is balanced: 1 苏 crop of 4, half the plates
+    assert moved > 100  # half the other cells are drawn by character, from any position

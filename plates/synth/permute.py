@@ -2,16 +2,18 @@
 
 Laroca et al. (2025, "Advancing Multinational License Plate Recognition Through Synthetic and
 Real Data Fusion") found that recombining the character cells of a few real plates adds real
-glyphs in new contexts, which synthetic rendering cannot. Here each position of a tight,
-single-row 7-character crop is a vertical slab between the gaps of the GA 36 layout (the plate
-spans the crop); a new plate takes its background crop from one real plate and each slab from
-a donor, so the label is the donors' characters at their positions. The province donor is drawn
-uniformly over the provinces present (then over their crops): in a dev set that is 96% one
-province, a plain shuffle would keep teaching that every plate is that province.
+glyphs in new contexts, which synthetic rendering cannot. Each single-row 7-character crop is
+first fitted with the GA 36 layout (``fit_cells``: where its 7 character cells sit, from the
+column profile of the pixels that differ from the plate's background), because real crops have
+margins, cut ends and other scales, and fixed slabs would cut glyphs. A new plate takes a base
+crop and replaces each of its cells by a cell of a donor, resized to fit, so the label is the
+donors' characters.
 
-The slabs assume a straight crop that the plate fills edge to edge. Crops with margins or a
-tilt (many in plates-real-dev) give slabs that cut glyphs, so look at a sample of the output
-before training on it: rectified crops (``ccpd:DIR`` reads them from the corner points) fit best."""
+Donors are balanced, since real sets are not: the province donor is drawn uniformly over the
+provinces present (a dev set that is 96% one province would keep teaching that every plate is
+that province), and each other position draws its character uniformly over the characters
+present at any position that may hold it (a letter of position 4 can fill position 2), so that
+rare glyphs such as C, Q and G are seen as often as A."""
 
 from __future__ import annotations
 
@@ -34,34 +36,110 @@ from plates.spec import PlateSpec
 from plates.synth.render import layout_boxes
 
 N_CHARS = 7
+_PLATE_MM = 440.0  # GA 36 single-row plate width
+_CELL_MM = 45.0
 
 
 @dataclasses.dataclass(frozen=True)
 class PermuteConfig:
-    """How many plates, from which seed, and whether donors are matched to the base's brightness."""
+    """How many plates, from which seed, and how donors are drawn and matched."""
 
     count: int = 5000
     seed: int = 0
     balance_first: bool = True  # draw the province donor uniformly over provinces
-    match_brightness: bool = True  # scale each donor slab to the base crop's mean colour
+    # the share of the other positions' cells whose character is drawn uniformly, from any position
+    # (the rest keep the real mix of that position: plates are mostly digits)
+    balance_glyphs: float = 0.5
+    match_brightness: bool = True  # scale each donor cell to the base crop's mean colour
+    min_fit: float = 0.2  # crops whose cells stand out less from their gaps are left out (fit_cells)
     quality: int = 95
 
 
-def slab_edges(width: int) -> list[tuple[int, int]]:
-    """Pixel column ranges [x0, x1) of the 7 character positions in a tight crop ``width`` wide."""
-    (plate_w, _), boxes, _ = layout_boxes("blue", "single", N_CHARS)
-    scale = width / plate_w
-    cuts = [0.0]
-    for (x, _, w, _), (nx, _, _, _) in zip(boxes[:-1], boxes[1:], strict=True):
-        cuts.append((x + w + nx) / 2)
-    cuts.append(float(plate_w))
-    px = [int(round(c * scale)) for c in cuts]
-    px[-1] = width
-    return list(zip(px[:-1], px[1:], strict=True))
+def _layout_mm() -> tuple[np.ndarray, float, np.ndarray]:
+    """(centres of the 7 cells, their pitch (cell + gap), the empty columns between cells as
+    (start, end)) in mm: the 5 regular gaps and the separator's gap on either side of its dot.
+    The separator is what tells the layout from itself shifted by one cell."""
+    _, boxes, (dot, _) = layout_boxes("blue", "single", N_CHARS)
+    centres = np.array([x + w / 2 for x, _, w, _ in boxes])
+    pitch = boxes[3][0] - boxes[2][0]
+    gaps = [(a[0] + a[2], b[0]) for i, (a, b) in enumerate(zip(boxes[:-1], boxes[1:], strict=True)) if i != 1]
+    gaps += [(boxes[1][0] + boxes[1][2], dot - 6), (dot + 6, boxes[2][0])]
+    return centres, float(pitch), np.array(gaps)
+
+
+def _profile(values: np.ndarray) -> np.ndarray:
+    """``values`` scaled to 0..1 between their 5th and 95th percentiles."""
+    lo, hi = np.percentile(values, 5), np.percentile(values, 95)
+    return np.clip((values - lo) / max(hi - lo, 1e-6), 0, 1)
+
+
+def fit_cells(image: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int], float]:
+    """(x centres of the 7 character cells in pixels, the cell pitch in pixels, the rows (top,
+    bottom) the characters span, the fit score) of a single-row crop: the GA 36 layout at the
+    scale and offset whose cells hold the most character pixels and whose gaps the fewest.
+    Character pixels are those far from the crop's median colour (the background), white on
+    blue or black on yellow alike; the score is the cells' mean minus the gaps' mean of that
+    column profile scaled to 0..1 (near 0: no plate layout)."""
+    img = np.asarray(image, np.float32)
+    h, w = img.shape[:2]
+    far = np.abs(img - np.median(img.reshape(-1, 3), 0)).sum(-1)
+    cum = np.concatenate(
+        [[0.0], np.cumsum(_profile(far[int(0.25 * h) : max(int(0.75 * h), int(0.25 * h) + 1)].mean(0)))]
+    )
+    centres, pitch, gaps = _layout_mm()
+    mm = (w / _PLATE_MM) * np.linspace(0.85, 1.35, 51)[:, None, None]  # px per mm: plate 85%..135% of the crop
+    mid = w / 2 + w * np.linspace(-0.06, 0.06, 25)[None, :, None]  # the plate's centre in px
+    left = mid - _PLATE_MM / 2 * mm  # (S, O, 1)
+
+    def mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ai = np.floor(np.clip(a, 0, w)).astype(int)
+        bi = np.ceil(np.clip(b, 0, w)).astype(int)
+        return (cum[bi] - cum[ai]) / np.maximum(bi - ai, 1)
+
+    px = left + mm * centres  # (S, O, 7)
+    cells = mean(px - mm * _CELL_MM / 2, px + mm * _CELL_MM / 2).mean(-1)
+    gap = mean(left + mm * gaps[:, 0], left + mm * gaps[:, 1]).mean(-1)
+    score = cells - gap
+    i, j = np.unravel_index(np.argmax(score), score.shape)
+    x = px[i, j]
+    # the character rows: where the cells' columns (not the gaps, not the frame) hold character pixels
+    cols = np.concatenate(
+        [np.arange(int(c - 0.3 * pitch * mm[i, 0, 0]), int(c + 0.3 * pitch * mm[i, 0, 0])) for c in x]
+    )
+    rows = _profile(far[:, np.clip(cols, 0, w - 1)].mean(1)) > 0.5
+    top, bottom = (int(np.argmax(rows)), int(h - np.argmax(rows[::-1]))) if rows.any() else (0, h)
+    return x, float(pitch * mm[i, 0, 0]), (top, bottom), float(score[i, j])
+
+
+@dataclasses.dataclass
+class _Crop:
+    image: np.ndarray  # float32 (h, w, 3)
+    label: np.ndarray
+    centres: np.ndarray  # fit_cells
+    pitch: float
+    rows: tuple[int, int]  # the characters' top and bottom rows
+    mean: np.ndarray  # mean colour, for the brightness match
+
+    def span(self, pos: int) -> tuple[int, int]:
+        """Pixel columns [x0, x1) of cell ``pos``: one pitch wide around its centre (may pass the crop)."""
+        x0 = int(round(self.centres[pos] - self.pitch / 2))
+        return x0, max(int(round(self.centres[pos] + self.pitch / 2)), x0 + 1)
+
+    def band(self) -> tuple[int, int]:
+        """Rows [y0, y1) a cell is cut from and pasted to: the characters and a little of the plate."""
+        top, bottom = self.rows
+        pad = max(1, int(round(0.15 * (bottom - top))))
+        return max(top - pad, 0), min(bottom + pad, self.image.shape[0])
+
+    def cell(self, pos: int) -> np.ndarray:
+        """The pixels of cell ``pos`` in the character band, edges replicated where it passes the crop."""
+        x0, x1 = self.span(pos)
+        y0, y1 = self.band()
+        return self.image[y0:y1, np.clip(np.arange(x0, x1), 0, self.image.shape[1] - 1)]
 
 
 def _eligible(samples: Samples, spec: PlateSpec) -> np.ndarray:
-    """Rows with all 7 characters known and no 8th: single-row plates the slabs fit."""
+    """Rows with all 7 characters known and no 8th: single-row plates the cells fit."""
     names = spec.names
     chars = [names.index(h.name) for h in spec.char_heads]
     known = (samples.labels[:, chars[:N_CHARS]] >= 0).all(1)
@@ -78,18 +156,27 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
     """Write ``config.count`` recombined plates (``images/`` + ``labels.txt`` + ``meta.json``)."""
     from tqdm import tqdm
 
-    rows = _eligible(samples, spec)
-    if len(rows) < 2:
-        raise DataError(f"character permutation needs at least 2 single-row 7-character crops, got {len(rows)}")
     if config.count < 1:
         raise DataError(f"number of plates must be positive, got {config.count}")
     chars = [spec.names.index(h.name) for h in spec.char_heads][:N_CHARS]
-    images = [np.asarray(load_rgb(samples.paths[r]), np.float32) for r in rows]
-    means = [im.reshape(-1, 3).mean(0) + 1 for im in images]  # per crop, for the brightness match
-    by_first: dict[int, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        by_first[int(samples.labels[r, chars[0]])].append(i)
-    firsts = sorted(by_first)
+    crops, misfit = [], 0
+    for r in _eligible(samples, spec):
+        image = np.asarray(load_rgb(samples.paths[r]), np.float32)
+        centres, pitch, rows, score = fit_cells(image)
+        # left out: no layout found, no character rows, or the province cell mostly cut off
+        cut = centres[0] < 0.25 * pitch or centres[-1] > image.shape[1] - 0.25 * pitch
+        if score < config.min_fit or rows[1] - rows[0] < 0.3 * image.shape[0] or cut:
+            misfit += 1
+            continue
+        crops.append(_Crop(image, samples.labels[r], centres, pitch, rows, image.reshape(-1, 3).mean(0) + 1))
+    if len(crops) < 2:
+        raise DataError(
+            "character permutation needs at least 2 single-row 7-character crops whose cells can be "
+            f"found, got {len(crops)} ({misfit} left out by the layout fit)"
+        )
+    if misfit:
+        logger.warning("left out %d crops whose character cells the layout fit did not find", misfit)
+    pools = _donor_pools(crops, spec, chars, config)
     rng = np.random.default_rng(config.seed)
     out = Path(out)
     start = time.time()
@@ -98,7 +185,7 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
         (tmp / "images").mkdir(parents=True)
         lines = []
         for k in tqdm(range(config.count), desc=f"permute {out.name}", unit="plate", disable=config.count < 2000):
-            canvas, label = _recombine(rng, images, means, samples.labels[rows], chars, by_first, firsts, config)
+            canvas, label = _recombine(rng, crops, pools, chars, config)
             first_counts[spec.char_heads[0].classes[label[chars[0]]]] += 1
             name = f"images/{k:07d}.jpg"
             buf = io.BytesIO()
@@ -110,46 +197,63 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
             tmp / "meta.json",
             {
                 "generator": "plates.synth.permute",
-                "sources": len(rows),
+                "sources": len(crops),
+                "left_out_by_fit": misfit,
                 **dataclasses.asdict(config),
                 "first_char_counts": dict(sorted(first_counts.items(), key=lambda kv: -kv[1])),
                 "heads": spec.to_dict(),
                 "seconds": round(time.time() - start, 1),
             },
         )
-    logger.info("wrote %d permuted plates from %d real crops to %s", config.count, len(rows), out)
+    logger.info("wrote %d permuted plates from %d real crops to %s", config.count, len(crops), out)
     return out
 
 
+#: per position: {class id: the (crop, position) cells that hold it}
+_Pools = list[dict[int, list[tuple[int, int]]]]
+
+
+def _donor_pools(crops: list[_Crop], spec: PlateSpec, chars: list[int], config: PermuteConfig) -> _Pools:
+    """For each position, the donor cells of each class: the province only from the first
+    position, the others from every position but the first whose character this position's head
+    knows (only from the same position when ``balance_glyphs`` is 0)."""
+    heads = spec.char_heads[:N_CHARS]
+    pools: _Pools = [defaultdict(list) for _ in range(N_CHARS)]
+    for c, crop in enumerate(crops):
+        for q in range(N_CHARS):
+            text = heads[q].classes[int(crop.label[chars[q]])]
+            for p in range(N_CHARS):
+                if p == q or (config.balance_glyphs > 0 and p > 0 and q > 0 and text in heads[p].classes):
+                    pools[p][heads[p].classes.index(text)].append((c, q))
+    return pools
+
+
 def _recombine(
-    rng: np.random.Generator,
-    images: list[np.ndarray],
-    means: list[np.ndarray],
-    labels: np.ndarray,
-    chars: list[int],
-    by_first: dict[int, list[int]],
-    firsts: list[int],
-    config: PermuteConfig,
+    rng: np.random.Generator, crops: list[_Crop], pools: _Pools, chars: list[int], config: PermuteConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One new plate: a base crop whose character slabs each come from a random donor crop
-    (the province slab from a random province first when ``balance_first``), and its label."""
-    base = int(rng.integers(len(images)))
-    canvas = images[base].copy()
-    h, w = canvas.shape[:2]
-    label = labels[base].copy()
-    for pos, (x0, x1) in enumerate(slab_edges(w)):
-        if pos == 0 and config.balance_first:
-            group = by_first[firsts[rng.integers(len(firsts))]]
-            donor = group[rng.integers(len(group))]
-        else:
-            donor = int(rng.integers(len(images)))
-        src = images[donor]
-        if src.shape[:2] != (h, w):
-            resized = Image.fromarray(src.astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR)
-            src = np.asarray(resized, np.float32)
-        slab = src[:, x0:x1]
+    """One new plate: a base crop whose 7 cells each come from a donor cell, and its label."""
+    base = crops[int(rng.integers(len(crops)))]
+    canvas = base.image.copy()
+    w = canvas.shape[1]
+    y0, y1 = base.band()
+    label = base.label.copy()
+    for pos in range(N_CHARS):
+        balanced = config.balance_first if pos == 0 else rng.random() < config.balance_glyphs
+        if balanced:  # a class first, then one of its cells
+            classes = sorted(pools[pos])
+            cls = classes[int(rng.integers(len(classes)))]
+            c, q = pools[pos][cls][int(rng.integers(len(pools[pos][cls])))]
+        else:  # the same position of a random crop: classes as often as the crops have them
+            c, q = int(rng.integers(len(crops))), pos
+            cls = int(crops[c].label[chars[pos]])
+        donor = crops[c]
+        x0, x1 = base.span(pos)
+        cell = Image.fromarray(np.clip(donor.cell(q), 0, 255).astype(np.uint8))
+        pixels = np.asarray(cell.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR), np.float32)
         if config.match_brightness:
-            slab = slab * (means[base] / means[donor])
-        canvas[:, x0:x1] = slab
-        label[chars[pos]] = labels[donor, chars[pos]]
+            pixels = pixels * (base.mean / donor.mean)
+        a, b = max(x0, 0), min(x1, w)
+        if a < b:
+            canvas[y0:y1, a:b] = pixels[:, a - x0 : b - x0]
+        label[chars[pos]] = cls
     return canvas, label
