@@ -52,26 +52,24 @@ def fraction(text: str, closed_top: bool = False) -> float:
     return value
 
 
-def margin(text: str) -> float:
-    """A number in [0, 0.5] (a fraction of a crop added per side)."""
+def _in_range(text: str, lo: float, hi: float, what: str) -> float:
     try:
         value = float(text)
-        if not 0.0 <= value <= 0.5:
+        if not lo <= value <= hi:
             raise ValueError
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 0.5], got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what} in [{lo:g}, {hi:g}], got {text!r}") from None
     return value
+
+
+def margin(text: str) -> float:
+    """A number in [0, 0.5] (a fraction of a crop added per side)."""
+    return _in_range(text, 0.0, 0.5, "a number")
 
 
 def degrees(text: str) -> float:
     """An angle in [0, 45] degrees (an augmentation's range either way)."""
-    try:
-        value = float(text)
-        if not 0.0 <= value <= 45.0:
-            raise ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected degrees in [0, 45], got {text!r}") from None
-    return value
+    return _in_range(text, 0.0, 45.0, "degrees")
 
 
 def probability(text: str) -> float:

@@ -32,6 +32,9 @@ class Augment:
     # (edges replicated): real crops are tilted and skewed, the generator's and CCPD's are straight
     rotate: float = 0.0
     shear: float = 0.0
+    # up to this share of the resolution lost (shrunk, then enlarged back): real cameras' crops
+    # are often softer than the model's input, the real training crops are sharp
+    blur: float = 0.0
     brightness: float = 30.0
     contrast: tuple[float, float] = (0.7, 1.3)
     saturation: tuple[float, float] = (0.6, 1.4)
@@ -48,6 +51,7 @@ class Augment:
             zoom_in=0.0,
             rotate=0.0,
             shear=0.0,
+            blur=0.0,
             brightness=0.0,
             contrast=(1.0, 1.0),
             saturation=(1.0, 1.0),
@@ -113,6 +117,10 @@ def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
         image = tf.image.crop_and_resize(image[None], box[None], [0], (h, w))[0]
     if aug.rotate or aug.shear:
         image = _tilt(image, aug.rotate, aug.shear)
+    if aug.blur:
+        f = tf.random.uniform([], 1 - aug.blur, 1.0)
+        small = tf.maximum(tf.cast(tf.round(f * np.array([h, w], np.float32)), tf.int32), 1)
+        image = tf.image.resize(tf.image.resize(image, small, antialias=True), (h, w))
     image = image + tf.random.uniform([], -aug.brightness, aug.brightness)
     mean = tf.reduce_mean(image, axis=[0, 1], keepdims=True)
     image = (image - mean) * tf.random.uniform([], *aug.contrast) + mean

@@ -66,6 +66,14 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
         help="also train on crops sheared vertically up to DEG degrees (a plate seen from the side)",
     )
     g.add_argument(
+        "--blur",
+        type=margin,
+        default=0.0,
+        metavar="F",
+        help="also train on crops that lost up to F of their resolution (shrunk, then enlarged back), as soft "
+        "cameras give",
+    )
+    g.add_argument(
         "--skip-bad-images", action="store_true", help="drop unreadable images (counted) instead of refusing the set"
     )
     _add_optimisation_options(p.add_argument_group("optimisation"), epochs, lr)

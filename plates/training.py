@@ -66,6 +66,7 @@ class TrainConfig:
     zoom_in: float = 0.0  # and up to this fraction per side tighter (Augment.zoom_in)
     rotate: float = 0.0  # degrees of in-plane tilt (Augment.rotate)
     shear: float = 0.0  # degrees of vertical shear (Augment.shear)
+    blur: float = 0.0  # share of the resolution lost at most (Augment.blur)
     seed: int = 0
     checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch
     eval_batch_size: int = 256
@@ -148,7 +149,13 @@ class Trainer:
         self.progress = progress
         if augment is None:
             augment = (
-                Augment(zoom_out=config.zoom_out, zoom_in=config.zoom_in, rotate=config.rotate, shear=config.shear)
+                Augment(
+                    zoom_out=config.zoom_out,
+                    zoom_in=config.zoom_in,
+                    rotate=config.rotate,
+                    shear=config.shear,
+                    blur=config.blur,
+                )
                 if config.augment
                 else Augment.off()
             )

@@ -266,6 +266,21 @@ def test_rotate_and_shear_tilt_the_plate_with_replicated_edges_and_zoom_in_cuts_
     assert max(wide) > 1.1 * np.mean(image > 185)
 
 
+def test_blur_softens_a_sharp_crop_and_keeps_its_size():
+    from plates.keras import tf
+    from plates.pipeline import Augment, augment_image
+
+    stripes = np.zeros((32, 128, 3), np.float32)
+    stripes[:, ::4] = stripes[:, 1::4] = 255.0  # 2-pixel stripes: gone once half the resolution is lost
+    off = dataclasses.replace(Augment.off(), blur=0.5)
+    tf.random.set_seed(0)
+    outs = [augment_image(tf.constant(stripes), off).numpy() for _ in range(12)]
+    assert all(o.shape == stripes.shape for o in outs)
+    contrast = [float(np.abs(np.diff(o[..., 0], axis=1)).mean()) for o in outs]
+    sharp = float(np.abs(np.diff(stripes[..., 0], axis=1)).mean())
+    assert min(contrast) < 0.5 * sharp and max(contrast) <= sharp + 1e-3
+
+
 def test_augment_off_turns_every_augmentation_off():
     import dataclasses
 

@@ -6,7 +6,8 @@
 # labels plus the real training half of plates-real-dev are permuted into PERMUTED (default 20000)
 # plates, and BASE is fine-tuned on its usual sources plus them, with the same augmentation.
 # The control is one more round without them (docs/experiments/016: a second self-training round
-# on a model's own labels reads no more). Selection on plates-real-val, never trained on.
+# on a model's own labels reads no more). EXTRA: more training flags (e.g. EXTRA="--blur 0.4").
+# Selection on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 EPOCHS=${EPOCHS:-6}
 BASE=${BASE:-$R/student-geometry}
@@ -20,4 +21,4 @@ pseudo=$R/pseudo-$(basename $BASE).txt perm=$R/permuted-$(basename $BASE)
 done_run $RUN || step $B/student train --train $R/synth-v6-100k --train "$R/real-dev-split/train.txt*10" \
   --train "$pseudo*4" --train $perm --val ../shared/data/plates-real-val --batch-size 64 --quiet --run $RUN \
   "${S1_A05[@]}" --input-size 32x128 --epochs $EPOCHS --lr 1.5e-3 --warmup-epochs 0.25 --zoom-out 0.15 \
-  --zoom-in 0.04 --rotate 5 --shear 5 --init $BASE
+  --zoom-in 0.04 --rotate 5 --shear 5 --init $BASE ${EXTRA:-}
