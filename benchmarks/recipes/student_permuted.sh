@@ -4,7 +4,8 @@
 # half the other cells' characters uniformly, from any position) read more of plates-real-val?
 # BASE (default: the run of student_geometry.sh) pseudo-labels plates-real-unlabelled; those
 # labels plus the real training half of plates-real-dev are permuted into PERMUTED (default 20000)
-# plates, and BASE is fine-tuned on its usual sources plus them, with the same augmentation.
+# plates, and BASE is fine-tuned on its usual sources plus them (PERM_X times, default 1), with the
+# same augmentation.
 # The control is one more round without them (docs/experiments/016: a second self-training round
 # on a model's own labels reads no more). EXTRA: more training flags (e.g. EXTRA="--blur 0.4").
 # Selection on plates-real-val, never trained on.
@@ -19,6 +20,6 @@ pseudo=$R/pseudo-$(basename $BASE).txt perm=$R/permuted-$(basename $BASE)
   --head-threshold char1=0.99
 [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n $PERMUTED
 done_run $RUN || step $B/student train --train $R/synth-v6-100k --train "$R/real-dev-split/train.txt*10" \
-  --train "$pseudo*4" --train $perm --val ../shared/data/plates-real-val --batch-size 64 --quiet --run $RUN \
+  --train "$pseudo*4" --train "$perm*${PERM_X:-1}" --val ../shared/data/plates-real-val --batch-size 64 --quiet --run $RUN \
   "${S1_A05[@]}" --input-size 32x128 --epochs $EPOCHS --lr 1.5e-3 --warmup-epochs 0.25 --zoom-out 0.15 \
   --zoom-in 0.04 --rotate 5 --shear 5 --init $BASE ${EXTRA:-}

@@ -14,6 +14,8 @@ S=("${S1_A05[@]}" --input-size 32x128 --epochs $EPOCHS --lr 1.5e-3 --warmup-epoc
 SRC=(--train $R/synth-v6-100k --train "$R/real-dev-split/train.txt*10" --val ../shared/data/plates-real-val
   --batch-size 64 --quiet)
 run_of() { [ $1 = 1 ] && echo $R/ref-student-w128 || echo $R/ref-student-w128-r$1; }
+[ -f $R/pseudo-r6.txt ] || step $B/teacher pseudo-label $R/ref-student-r6 --unlabelled $UNL --out $R/pseudo-r6.txt \
+  --threshold 0.9 --head-threshold char1=0.99
 done_run $(run_of 1) || step $B/student train "${SRC[@]}" --train "$R/pseudo-r6.txt*4" --run $(run_of 1) "${S[@]}" \
   --init $R/ref-student-r6 --init-partial
 for k in $(seq 2 $ROUNDS); do
