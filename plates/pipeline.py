@@ -32,8 +32,8 @@ class Augment:
     # (edges replicated): real crops are tilted and skewed, the generator's and CCPD's are straight
     rotate: float = 0.0
     shear: float = 0.0
-    # up to this share of the resolution lost (shrunk, then enlarged back): real cameras' crops
-    # are often softer than the model's input, the real training crops are sharp
+    # up to this share of the resolution lost (shrunk, then enlarged back): for cameras whose
+    # crops are softer than the training crops
     blur: float = 0.0
     brightness: float = 30.0
     contrast: tuple[float, float] = (0.7, 1.3)

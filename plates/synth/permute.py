@@ -11,9 +11,10 @@ donors' characters.
 
 Donors are balanced, since real sets are not: the province donor is drawn uniformly over the
 provinces present (a dev set that is 96% one province would keep teaching that every plate is
-that province), and each other position draws its character uniformly over the characters
+that province), and half the other cells draw their character uniformly over the characters
 present at any position that may hold it (a letter of position 4 can fill position 2), so that
-rare glyphs such as C, Q and G are seen as often as A."""
+glyphs the real crops rarely show at a position (C, Q, G after the province) are seen there
+often, while the other half keep the real mix (mostly digits)."""
 
 from __future__ import annotations
 
