@@ -195,6 +195,12 @@ CASES = [
         lambda w: "between 8 and",
     ),
     Case(
+        "train-rotate-too-far",
+        lambda w: ["student", "train", "--train", "x", "--run", "r", "--rotate", "90"],
+        lambda w: "--rotate",
+        also=lambda w: ["[0, 45]"],
+    ),
+    Case(
         "train-torn-val",
         lambda w: ["teacher", "train", "--train", str(w.synth), "--val", w.p("val"), "--run", w.p("r2"), *TINY],
         lambda w: "浙B7E2K1.png",
