@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 
@@ -24,9 +25,9 @@ def cmd_permute(args: argparse.Namespace) -> int:
 
     spec = default_spec()
     samples = read_sources(args.source, spec)
-    config = PermuteConfig(
-        args.count, args.seed, balance_first=not args.no_balance, balance_glyphs=0.0 if args.no_balance else 0.5
-    )
+    config = PermuteConfig(args.count, args.seed)
+    if args.no_balance:
+        config = dataclasses.replace(config, balance_first=False, balance_glyphs=0.0)
     print(permute(samples, spec, args.out, config))
     return 0
 

@@ -148,17 +148,9 @@ class Trainer:
         self.out_dir = self.run_dir if self.is_chief else self.run_dir / f".worker-{task}"
         self.progress = progress
         if augment is None:
-            augment = (
-                Augment(
-                    zoom_out=config.zoom_out,
-                    zoom_in=config.zoom_in,
-                    rotate=config.rotate,
-                    shear=config.shear,
-                    blur=config.blur,
-                )
-                if config.augment
-                else Augment.off()
-            )
+            # the config's augmentation fields are the Augment fields of the same name
+            shared = {f.name: getattr(config, f.name) for f in dataclasses.fields(Augment) if hasattr(config, f.name)}
+            augment = Augment(**shared) if config.augment else Augment.off()
         self.augment = augment
         keras.utils.set_random_seed(config.seed)
         with self.strategy.scope():
