@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from deploy.xnnpack import XNNPACK_FLOAT_OPS
 from plates.errors import ModelError
 
 GENERIC = {"int8", "fp32", "fp16", "dynamic", "bundle", "model"}
@@ -73,8 +74,9 @@ def _one(folder: Path) -> Artefact | None:
     ):
         path = folder / file
         if path.exists():
-            if kind == "tflite":  # int8+float: --keep-float left some ops (e.g. whitening, softmax) in float
-                precision = info.get("mode", "fp32") + ("+float" if info.get("keep_float") else "")
+            if kind == "tflite":  # int8+float: --keep-float left more than XNNPACK_FLOAT_OPS in float
+                extra = set(info.get("keep_float", ())) - set(XNNPACK_FLOAT_OPS)
+                precision = info.get("mode", "fp32") + ("+float" if extra else "")
             elif kind == "onnx":
                 precision = "int8" if info.get("int8") else "fp32"
             else:

@@ -59,7 +59,17 @@ def cmd_tflite(args: argparse.Namespace) -> int:
         raise PlateError("--float-ends applies to --int8 exports only")
     model, info, rep, parity = _load(args)
     keep = [*float_ends(model), *args.keep_float] if args.float_ends else args.keep_float
-    options = TFLiteOptions(mode, args.input_type, args.output_type, tuple(dict.fromkeys(keep)), args.debug_quant)
+    if (args.integer_only or args.no_stem_rewrite) and mode != "int8":
+        raise PlateError("--integer-only and --no-stem-rewrite apply to --int8 exports only")
+    options = TFLiteOptions(
+        mode,
+        args.input_type,
+        args.output_type,
+        tuple(dict.fromkeys(keep)),
+        args.debug_quant,
+        integer_only=args.integer_only,
+        stem_rewrite=not args.no_stem_rewrite,
+    )
     report = export_tflite(model, info, args.out, options, rep, parity, args.min_agreement, args.model)
     _print(args.out, "model.tflite", report)
     return 0
@@ -169,8 +179,8 @@ def _add_tflite_parser(sub) -> None:
         choices=("uint8", "int8", "float32"),
         default="float32",
         help=(
-            "--int8 output tensor type (float32 is dequantised: an int8 softmax still moves in steps of "
-            "1/256; --keep-float SOFTMAX for finer confidences)"
+            "--int8 output tensor type (float32 is dequantised; with --integer-only an int8 softmax "
+            "moves in steps of 1/256)"
         ),
     )
     p.add_argument(
@@ -190,6 +200,19 @@ def _add_tflite_parser(sub) -> None:
             "--int8 with the input normalisation and the softmaxes in float (= --keep-float normalise "
             "--keep-float SOFTMAX): XNNPACK takes the whole graph; uint8 input, float32 outputs"
         ),
+    )
+    p.add_argument(
+        "--integer-only",
+        action="store_true",
+        help=(
+            "--int8 with every op in int8, for integer-only accelerators; by default the ops XNNPACK has "
+            "no int8 kernel for (the whitening's one-number scale, the softmaxes) stay float"
+        ),
+    )
+    p.add_argument(
+        "--no-stem-rewrite",
+        action="store_true",
+        help="--int8 without running a stride-1 stem as a space-to-depth convolution (the same numbers, slower)",
     )
     p.add_argument("--debug-quant", action="store_true", help="write quant_debug.csv (per-layer quantisation error)")
     p.set_defaults(func=cmd_tflite)

@@ -20,6 +20,7 @@ import numpy as np
 
 from deploy.parity import ParityError, compare, enforce
 from deploy.signature import serving_function
+from deploy.xnnpack import XNNPACK_FLOAT_OPS
 from plates import logger
 from plates.atomic import atomic_path, write_bytes, write_json
 from plates.bundle import ModelInfo, write_labels
@@ -39,15 +40,23 @@ class TFLiteOptions:
     output_type: str = "float32"
     keep_float: Sequence[str] = ()  # layer-name substrings or op types kept in float
     debug_quant: bool = False
+    integer_only: bool = False  # int8 only: every op int8, XNNPACK_FLOAT_OPS included (integer accelerators)
+    stem_rewrite: bool = True  # int8 only: a stride-1 stem runs space-to-depth (deploy.rewrite), exactly
+
+    def float_ops(self) -> tuple[str, ...]:
+        """What an int8 export keeps in float: ``keep_float`` plus, unless integer-only, the ops
+        XNNPACK cannot run in int8."""
+        extra = () if self.integer_only or self.mode != "int8" else XNNPACK_FLOAT_OPS
+        return tuple(dict.fromkeys((*extra, *self.keep_float)))
 
 
 def float_ends(model: keras.Model) -> tuple[str, ...]:
     """``--keep-float`` names for ``--float-ends``: the input normalisation layer and the softmaxes.
 
-    In full int8, LiteRT runs the whitening's SQUARED_DIFFERENCE / RSQRT / MAXIMUM, the input
-    QUANTIZE and the int8 softmaxes on its own kernels, which cuts XNNPACK's graph into pieces.
-    With these few ops in float (int8 in between), XNNPACK takes the whole graph; the input stays
-    raw uint8 pixels."""
+    The default int8 export already keeps in float only what XNNPACK cannot run in int8 (the
+    whitening's one-number scale and the softmaxes: ``XNNPACK_FLOAT_OPS``); float ends also run
+    the whole whitening on the image in float, for inputs whose int8 statistics are too coarse.
+    The input stays raw uint8 pixels."""
     from plates.layers import NORMALISERS
 
     normalisers = set(NORMALISERS.values())
@@ -69,6 +78,7 @@ def convert_tflite(
         raise PlateError(f"unknown TFLite mode {options.mode!r}; choose from {TFLITE_MODES}")
     if options.mode == "int8" and (rep is None or not len(rep)):
         raise PlateError("--int8 needs a representative set: pass --data SRC (training images)")
+    keep_float = options.float_ops()
     serve = serving_function(model, info)
     concrete = serve.get_concrete_function()
 
@@ -83,20 +93,22 @@ def convert_tflite(
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.representative_dataset = _rep_dataset(rep)
             ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            if options.keep_float:  # selective quantisation: float kernels beside int8 ones
+            if keep_float:  # selective quantisation: float kernels beside int8 ones
                 ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
             converter.target_spec.supported_ops = ops
             converter.inference_input_type = IO_TYPES[options.input_type]
             converter.inference_output_type = IO_TYPES[options.output_type]
         return converter
 
-    if options.mode == "int8" and (options.keep_float or options.debug_quant):
+    if options.mode == "int8" and (keep_float or options.debug_quant):
         assert rep is not None  # refused above
-        return _debugged_int8(make_converter, options, rep, debug_dir)
+        return _debugged_int8(make_converter, options, keep_float, rep, debug_dir)
     return make_converter().convert()
 
 
-def _debugged_int8(make_converter, options: TFLiteOptions, rep: np.ndarray, debug_dir: Path | None) -> bytes:
+def _debugged_int8(
+    make_converter, options: TFLiteOptions, keep_float: Sequence[str], rep: np.ndarray, debug_dir: Path | None
+) -> bytes:
     """QuantizationDebugger path: per-layer error report and/or denylisted (float) nodes.
 
     The debugger's own quantised model has float32 input and outputs (it ignores the
@@ -104,8 +116,8 @@ def _debugged_int8(make_converter, options: TFLiteOptions, rep: np.ndarray, debu
     debugger's calibration with the requested input type: ``--keep-float SOFTMAX`` still
     takes raw uint8 pixels. Outputs stay float32 (a kept-float op usually ends the graph);
     export_report.json records the actual tensor types."""
-    ops = [k for k in options.keep_float if k.isupper()]  # op types, e.g. MEAN, RSQRT
-    nodes_substr = [k for k in options.keep_float if k not in ops]
+    ops = [k for k in keep_float if k.isupper()]  # op types, e.g. MEAN, RSQRT
+    nodes_substr = [k for k in keep_float if k not in ops]
     nodes: list[str] = []
     if nodes_substr:
         names = _tensor_names(make_converter().convert())
@@ -126,7 +138,7 @@ def _debugged_int8(make_converter, options: TFLiteOptions, rep: np.ndarray, debu
         with atomic_path(debug_dir / "quant_debug.csv") as tmp, open(tmp, "w") as f:
             debugger.layer_statistics_dump(f)
         logger.info("per-layer quantisation error report: %s", debug_dir / "quant_debug.csv")
-    if not options.keep_float:
+    if not keep_float:
         return make_converter().convert()
     return _requantise(debugger, options, ops, nodes)
 
@@ -184,7 +196,12 @@ def export_tflite(
     _refuse_other_format(out, ".tflite")
     out.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    data = convert_tflite(model, info, options, rep, out)
+    converted, folded = model, list[str]()
+    if options.mode == "int8" and options.stem_rewrite:
+        from deploy.rewrite import space_to_depth_stem
+
+        converted, folded = space_to_depth_stem(model) or (model, [])
+    data = convert_tflite(converted, info, options, rep, out)
     seconds = time.time() - start
     with tempfile.TemporaryDirectory() as tmp:  # check before anything replaces an old bundle
         staged = Path(tmp)
@@ -202,7 +219,8 @@ def export_tflite(
     report = {
         "format": "tflite",
         **dataclasses.asdict(options),
-        "keep_float": list(options.keep_float),
+        "keep_float": list(options.float_ops()),
+        "stem_folded": folded,  # layers run as one space-to-depth convolution (deploy.rewrite)
         "source_model": source,
         "size_bytes": len(data),
         "conversion_seconds": round(seconds, 2),

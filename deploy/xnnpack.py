@@ -3,15 +3,22 @@
 An op XNNPACK does not support runs on LiteRT's own kernels and cuts the delegated graph
 in two; every cut costs a hand-over. int8 ``HARD_SWISH`` is not delegated, so a stock
 MobileNetV3 int8 model falls into many pieces and can run slower than its fp32 twin; the
-minimalistic variant (ReLU, no SE) keeps few, plus those of the per-image whitening, whose
-RSQRT / SQUARED_DIFFERENCE stay outside (docs/experiments/004 and 011). This is what the "int8
-slower than fp32" warning points at."""
+minimalistic variant (ReLU, no SE) keeps none (docs/experiments/004 and 011). The per-image
+whitening's scale (RSQRT, MAXIMUM) and the softmaxes have no int8 kernel either, so an int8
+export keeps them in float (``XNNPACK_FLOAT_OPS``) unless ``--integer-only``. This is what the
+"int8 slower than fp32" warning points at."""
 
 from __future__ import annotations
 
 import collections
 import os
 from typing import Any
+
+# ops XNNPACK has no int8 kernel for, which an int8 export keeps in float unless --integer-only:
+# the whitening's scale (MAXIMUM, RSQRT: one number per image) and the output softmaxes. In int8
+# each runs on LiteRT's own kernels and cuts XNNPACK's graph; in float XNNPACK takes them, and the
+# probabilities are finer than an int8 softmax's steps of 1/256.
+XNNPACK_FLOAT_OPS = ("MAXIMUM", "RSQRT", "SOFTMAX")
 
 
 def xnnpack_coverage(path: str | os.PathLike) -> dict[str, Any]:

@@ -15,13 +15,14 @@ class PerImageWhitening(keras.layers.Layer):
     is taken one axis at a time (channels, then width, then height): the same number in float,
     but TFLite's int8 MEAN over a whole 32x96x3 image in one op is biased (its variance comes out
     far too high), which flattens low-contrast plates; reduced one axis at a time the int8
-    output keeps the float contrast (docs/experiments/006)."""
+    output keeps the float contrast (docs/experiments/006). The square is a product because
+    TFLite fuses ``square(x - m)`` into SQUARED_DIFFERENCE, which XNNPACK has no int8 kernel for."""
 
     def call(self, x: tf.Tensor) -> tf.Tensor:
         x = tf.cast(x, tf.float32)
         n = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)
         centred = x - per_image_mean(x)
-        var = per_image_mean(tf.square(centred))
+        var = per_image_mean(centred * centred)
         return centred * tf.math.rsqrt(tf.maximum(var, 1.0 / n))
 
 

@@ -64,7 +64,9 @@ def test_tflite_bundles_agree_with_keras(trained, tmp_path, mode):
     if mode == "int8":
         assert p._in["image"]["dtype"] == np.uint8  # raw pixels straight in
         assert report["tensor_types"]["input"] == "uint8"
-        assert report["xnnpack"]["partitions"] > 1 and "SOFTMAX" in report["xnnpack"]["outside"]  # cf. float ends
+        # the ops XNNPACK has no int8 kernel for (whitening scale, softmax) stay float: one piece
+        assert report["xnnpack"] == {"partitions": 1, "outside": {"QUANTIZE": 1}}, report["xnnpack"]
+        assert report["keep_float"] == ["MAXIMUM", "RSQRT", "SOFTMAX"]
 
 
 @pytest.mark.parametrize("int8", [False, True])
@@ -182,7 +184,7 @@ def test_selective_quantisation_and_debug_report(trained, tmp_path):
     report = export_tflite(model, info, tmp_path / "sel", options, images[:32], images, 0.0, str(run))
     csv = (tmp_path / "sel" / "quant_debug.csv").read_text()
     assert "tensor_name" in csv.splitlines()[0] and len(csv.splitlines()) > 5
-    assert report["keep_float"] == ["char1_logits", "MEAN"]
+    assert report["keep_float"] == ["MAXIMUM", "RSQRT", "SOFTMAX", "char1_logits", "MEAN"]  # + XNNPACK_FLOAT_OPS
     from ai_edge_litert.interpreter import Interpreter
 
     it = Interpreter(model_path=str(tmp_path / "sel" / "model.tflite"))
@@ -199,10 +201,22 @@ def test_selective_quantisation_and_debug_report(trained, tmp_path):
         )
 
 
+def test_integer_only_int8_cuts_xnnpack_and_steps_its_softmax(trained, tmp_path):
+    """--integer-only leaves the whitening scale and softmax ops outside XNNPACK, and its softmax
+    outputs multiples of 1/256 (many plates tie at the top confidence)."""
+    run, model, info, images = trained
+    options = TFLiteOptions("int8", integer_only=True)
+    report = export_tflite(model, info, tmp_path / "int", options, images[:32], images, 0.0)
+    assert report["keep_float"] == [] and report["xnnpack"]["partitions"] > 1
+    assert {"SOFTMAX", "RSQRT"} <= set(report["xnnpack"]["outside"])
+    probs = Predictor(tmp_path / "int").probs(images[:16])
+    steps = np.concatenate([p.ravel() for p in probs.values()]) * 256
+    assert np.abs(steps - np.round(steps)).max() < 1e-3
+
+
 def test_float_ends_give_one_xnnpack_piece_and_fine_confidences_on_uint8_input(trained, tmp_path):
-    """Full int8 leaves the whitening and softmax ops outside XNNPACK and its softmax outputs
-    multiples of 1/256 (many plates tie at the top confidence). With float ends (those ops
-    kept in float, int8 in between): one XNNPACK piece, fine confidences, still raw uint8 input."""
+    """With float ends (the normalisation and softmax kept in float, int8 in between): one
+    XNNPACK piece, fine confidences, still raw uint8 input."""
     from benchmarks.artefacts import find_artefacts
     from deploy.cli import main
     from deploy.export import float_ends

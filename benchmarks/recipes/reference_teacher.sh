@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# #18 / #19: the reference teacher, a ResNet-18 at width 32 (3M parameters, 3x the shipped
-# student's MACs, 12 MB as a Keras folder: models/ stays under 40 MB), trained on what the
-# student's recipe trains on: the v6 synthetic plates, the real-dev training half x10, and the
-# pseudo-labels that the student's round STUDENT (default 6) gives plates-real-unlabelled, with
-# crops up to 15% looser. Best epoch picked on plates-real-val (never trained or calibrated on).
-# Run benchmarks/recipes/reference_student.sh first. Resumable: rerun to continue.
+# #18 / #19: the reference teacher, a ResNet-18 at width 32 (3M parameters, 12 MB as a Keras folder:
+# models/ stays under 40 MB), trained on what the shipped student's last round trains on: the v6
+# synthetic plates, the real-dev training half x10, the pseudo-labels that BASE (default: the last
+# run of reference_models.sh, the shipped student) gives plates-real-unlabelled, and the
+# character-permuted plates made from those labels and the real half (plates permute), with the
+# same crop geometry (looser, tighter, tilted, sheared) at the student's 32x128 input. Best epoch
+# picked on plates-real-val (never trained or calibrated on). Resumable: rerun to continue.
 #   round 1: EPOCHS (default 8) x 800 steps of batch 64 from scratch (runs/ref-teacher)
 #   round k = 2..ROUNDS (default 4): fine-tune round k-1, EPOCHS2 (6) x 800 steps at lr 1.5e-3
 #            (runs/ref-teacher-rK): a ResNet from scratch is still far from converged after round 1
@@ -12,15 +13,17 @@ source "$(dirname "$0")/setup.sh"
 EPOCHS=${EPOCHS:-8}
 EPOCHS2=${EPOCHS2:-6}
 ROUNDS=${ROUNDS:-4}
-STUDENT=${STUDENT:-6}
-SYN=$R/synth-v6-100k
+PERMUTED=${PERMUTED:-20000}
+BASE=${BASE:-$R/student-permuted-r2}
 UNL=../shared/data/plates-real-unlabelled
-PSEUDO=$R/pseudo-r$STUDENT.txt
-[ -f $PSEUDO ] || step $B/teacher pseudo-label $R/ref-student-r$STUDENT --unlabelled $UNL --out $PSEUDO --threshold 0.9 \
+pseudo=$R/pseudo-$(basename $BASE).txt perm=$R/permuted-$(basename $BASE)
+[ -f $pseudo ] || step $B/teacher pseudo-label $BASE --unlabelled $UNL --out $pseudo --threshold 0.9 \
   --head-threshold char1=0.99
-T=(--train $SYN --train "$R/real-dev-split/train.txt*10" --train "$PSEUDO*4" --val ../shared/data/plates-real-val
-  --batch-size 64 --quiet --input-size 32x96 --width 32 --strides 1,2,2,2x1 --steps-per-epoch 800 --loss ce
-  --label-smoothing 0 --ema 0.999 --zoom-out 0.15 --checkpoint-every 200)
+[ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n $PERMUTED
+T=(--train $R/synth-v6-100k --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm
+  --val ../shared/data/plates-real-val --batch-size 64 --quiet --input-size 32x128 --width 32 --strides 1,2,2,2x1
+  --steps-per-epoch 800 --loss ce --label-smoothing 0 --ema 0.999 --zoom-out 0.15 --zoom-in 0.04 --rotate 5
+  --shear 5 --checkpoint-every 200)
 run_of() { [ $1 = 1 ] && echo $R/ref-teacher || echo $R/ref-teacher-r$1; }
 done_run $(run_of 1) || step $B/teacher train "${T[@]}" --run $(run_of 1) --epochs $EPOCHS --lr 2e-3
 for k in $(seq 2 $ROUNDS); do

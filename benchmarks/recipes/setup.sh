@@ -5,9 +5,9 @@
 # export_all MODEL FORMAT...: deploy MODEL into $BUNDLES/<name>-<format> (tflite-fp32, tflite-int8,
 # tflite-int8-float-ends, onnx-fp32, onnx-int8), skipping finished exports; int8 calibrated on the
 # real training half, parity on the held-out half, int8 thresholds at 0 so every artefact lands in
-# the report. float-ends: int8, but the input normalisation layer and the softmaxes stay float, so
-# XNNPACK takes the whole graph (in full int8 they run outside it, cutting it into 4 pieces); the
-# bundles in distill_longer.md were made with the equivalent --keep-float normalise --keep-float SOFTMAX.
+# the report. int8 keeps in float only the ops XNNPACK has no int8 kernel for (the whitening's
+# one-number scale, the softmaxes), so XNNPACK takes the whole graph; float-ends also keeps the
+# whole input normalisation in float (= --keep-float normalise --keep-float SOFTMAX).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=.venv/bin
