@@ -87,10 +87,10 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
         config = PseudoLabelConfig(args.threshold, args.min_char_heads, head_thresholds=head_thresholds)
     except ValueError as exc:  # a threshold outside (0, 1]
         raise DataError(f"--head-threshold: {exc}") from None
-    model, info = load_model(args.model)
+    readers = [load_model(folder) for folder in args.model]
     paths = [p for folder in args.unlabelled for p in list_images(folder)]
-    result = pseudo_label(model, info, paths, config)
-    out = write_pseudo_labels(args.out, result, {"model": args.model, "unlabelled": args.unlabelled})
+    result = pseudo_label(readers, paths, config)
+    out = write_pseudo_labels(args.out, result, {"models": args.model, "unlabelled": args.unlabelled})
     s = result.stats
     print(
         f"{out}: {s['kept']} of {s['images']} crops labelled ({s['fully_labelled']} on every character head), "
@@ -130,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         "pseudo-label",
         help="label unlabelled crops where a model is confident (-1 elsewhere), for semi-supervised training",
     )
-    p.add_argument("model", help="model folder that reads the crops")
+    p.add_argument(
+        "model", nargs="+", help="model folder(s) that read the crops; with several, their probabilities are averaged"
+    )
     p.add_argument("--unlabelled", action="append", required=True, metavar="DIR", help="folder of images")
     p.add_argument("--out", required=True, help="label file to write (a training source; counts in OUT.json)")
     p.add_argument("--threshold", type=probability, default=0.9, help="top probability a head needs to keep its label")

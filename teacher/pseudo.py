@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,20 +85,42 @@ def _load(paths: list[str], size: tuple[int, int]) -> tuple[np.ndarray, list[tup
     return np.stack(images) if images else np.zeros((0, size[1], size[0], 3), np.uint8), bad
 
 
-def pseudo_label(
-    model: keras.Model, info: ModelInfo, paths: list[str], config: PseudoLabelConfig = PseudoLabelConfig()
-) -> PseudoLabels:
-    """Label ``paths`` with ``model``: per-head labels where confident, -1 elsewhere."""
+def _mean_probs(
+    readers: Sequence[tuple[keras.Model, ModelInfo]], paths: list[str], batch_size: int
+) -> tuple[dict[str, np.ndarray], list[tuple[str, str]]]:
+    """Each reader's probabilities on ``paths`` at its own input size, averaged, and the unreadable files."""
     from plates.training import predict_probs
 
-    spec = info.spec
+    loaded: dict[tuple[int, int], tuple[np.ndarray, list[tuple[str, str]]]] = {}
+    total: dict[str, np.ndarray] = {}
+    for model, info in readers:
+        size = (info.width, info.height)
+        if size not in loaded:
+            loaded[size] = _load(paths, size)
+        probs = predict_probs(model, loaded[size][0], batch_size)
+        for name in info.spec.names:
+            total[name] = total.get(name, 0) + np.asarray(probs[name], np.float64) / len(readers)
+    return total, next(iter(loaded.values()))[1]
+
+
+def pseudo_label(
+    readers: Sequence[tuple[keras.Model, ModelInfo]], paths: list[str], config: PseudoLabelConfig = PseudoLabelConfig()
+) -> PseudoLabels:
+    """Label ``paths`` with the readers' mean probabilities: per-head labels where confident, -1
+    elsewhere. Several readers (a teacher and a student, say) are a second opinion: a head where
+    they disagree averages below the threshold and stays masked."""
+    if not readers:
+        raise ValueError("pseudo_label needs at least one (model, info) reader")
+    spec = readers[0][1].spec
+    for _, other in readers[1:]:
+        if other.spec != spec:
+            raise DataError("the models read different heads or classes; their probabilities cannot be averaged")
     unknown = [name for name, _ in config.head_thresholds if name not in spec.names]
     if unknown:
         raise DataError(f"no head(s) {unknown} in this model; heads: {', '.join(spec.names)}")
-    images, bad = _load(paths, (info.width, info.height))
+    probs, bad = _mean_probs(readers, paths, config.batch_size)
     bad_paths = {path for path, _ in bad}
     readable = [p for p in paths if p not in bad_paths]
-    probs = predict_probs(model, images, config.batch_size)
     labels = np.full((len(readable), len(spec.heads)), -1, np.int32)
     sure = np.zeros(labels.shape, bool)
     for j, head in enumerate(spec.heads):

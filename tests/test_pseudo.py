@@ -61,7 +61,7 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     monkeypatch.setattr(plates.training, "predict_probs", lambda model, images, batch_size=256: probs)
     info = ModelInfo(spec, 16, 48)
 
-    result = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.9))
+    result = pseudo_label([(None, info)], paths, PseudoLabelConfig(threshold=0.9))
     assert [p.rsplit("/", 1)[1] for p in result.samples.paths] == ["000.png", "001.png", "003.png"]
     assert result.rejected[0].endswith("002.png")
     assert (result.samples.labels[0] == truth[0]).all()
@@ -69,7 +69,7 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     assert result.stats["unreadable"] == 1  # skipped and counted, the rest still labelled
     assert result.stats["fully_labelled"] == 2 and result.stats["first_char_counts"] == {"浙": 1, "京": 1}
 
-    loose = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.9, min_char_heads=3))
+    loose = pseudo_label([(None, info)], paths, PseudoLabelConfig(threshold=0.9, min_char_heads=3))
     assert len(loose.samples) == 4  # 002 still has 3 sure characters
 
     out = write_pseudo_labels(tmp_path / "pl" / "pseudo.txt", result, {"model": "m"})
@@ -78,14 +78,14 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     assert (back.labels == result.samples.labels).all()
     assert json.loads(out.with_suffix(".json").read_text())["kept"] == 3
 
-    strict = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.9, head_thresholds=(("char1", 0.99),)))
+    strict = pseudo_label([(None, info)], paths, PseudoLabelConfig(threshold=0.9, head_thresholds=(("char1", 0.99),)))
     assert len(strict.samples) == 3 and (strict.samples.labels[:, 0] == -1).all()  # 0.95 < 0.99: province masked
     assert (strict.samples.labels[:, 1] >= 0).all()  # the other heads keep the global threshold
     with pytest.raises(DataError, match="no head"):
-        pseudo_label(None, info, paths, PseudoLabelConfig(head_thresholds=(("province", 0.99),)))
+        pseudo_label([(None, info)], paths, PseudoLabelConfig(head_thresholds=(("province", 0.99),)))
     assert main(["pseudo-label", "m", "--unlabelled", str(folder), "--out", "x.txt", "--head-threshold", "c=2"]) == 2
 
-    nothing = pseudo_label(None, info, paths, PseudoLabelConfig(threshold=0.99))
+    nothing = pseudo_label([(None, info)], paths, PseudoLabelConfig(threshold=0.99))
     with pytest.raises(DataError, match="lower the threshold"):
         write_pseudo_labels(tmp_path / "none.txt", nothing, {})
     with pytest.raises(DataError, match="not a folder"):
@@ -93,3 +93,37 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     with pytest.raises(SystemExit) as exit_:
         main(["pseudo-label", "m", "--unlabelled", str(folder), "--out", "x.txt", "--threshold", "1.5"])
     assert exit_.value.code == 2
+
+
+def test_several_models_label_with_their_mean_probabilities(tmp_path, spec, monkeypatch):
+    """A second opinion: where two readers disagree, the mean falls below the threshold and the
+    head stays masked; where both are sure of the same class it is kept. Readers at different
+    input sizes each read the crops at their own size; readers of other heads are refused."""
+    import dataclasses
+
+    import plates.training
+    from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label
+
+    paths = list_images(_crops(tmp_path, 2))
+    truth = np.stack([encode(spec, t, {"colour": "blue", "layout": "single"}) for t in ("浙A12345", "沪B6789C")])
+    other = truth.copy()
+    other[0, 0] = (truth[0, 0] + 1) % len(spec.heads[0].classes)  # the second reader reads another province
+    sure = np.ones(truth.shape, bool)
+    by_model = {"a": _probs(spec, truth, sure), "b": _probs(spec, other, sure)}
+    sizes = []
+
+    def fake(model, images, batch_size=256):
+        sizes.append(images.shape[1:3])
+        return by_model[model]
+
+    monkeypatch.setattr(plates.training, "predict_probs", fake)
+    readers = [("a", ModelInfo(spec, 16, 48)), ("b", ModelInfo(spec, 24, 64))]
+    result = pseudo_label(readers, paths, PseudoLabelConfig(threshold=0.9))
+    assert sizes == [(16, 48), (24, 64)]
+    assert result.samples.labels[0, 0] == -1  # 0.475 each: masked
+    assert (result.samples.labels[0, 1:] == truth[0, 1:]).all() and (result.samples.labels[1] == truth[1]).all()
+    alone = pseudo_label(readers[:1], paths, PseudoLabelConfig(threshold=0.9))
+    assert alone.samples.labels[0, 0] == truth[0, 0]
+    fewer = dataclasses.replace(spec, heads=spec.heads[:-1])
+    with pytest.raises(DataError, match="different heads"):
+        pseudo_label([readers[0], ("b", ModelInfo(fewer, 16, 48))], paths)
