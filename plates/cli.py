@@ -25,10 +25,11 @@ def cmd_permute(args: argparse.Namespace) -> int:
 
     spec = default_spec()
     samples = read_sources(args.source, spec)
+    donors = read_sources(args.province_donors, spec) if args.province_donors else None
     config = PermuteConfig(args.count, args.seed)
     if args.no_balance:
         config = dataclasses.replace(config, balance_first=False, balance_glyphs=0.0)
-    print(permute(samples, spec, args.out, config))
+    print(permute(samples, spec, args.out, config, donors))
     return 0
 
 
@@ -96,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="draw every cell from the same position of a random crop (by default the province is drawn uniformly "
         "over the provinces present, and half the other cells' characters uniformly, from any position)",
+    )
+    p.add_argument(
+        "--province-donors",
+        action="append",
+        default=[],
+        metavar="SRC",
+        help="labelled plates (e.g. plates synth) that give province cells only, for provinces the real crops lack",
     )
     p.set_defaults(func=cmd_permute)
     p = sub.add_parser(

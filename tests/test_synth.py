@@ -1,4 +1,5 @@
 import hashlib
+import json
 from collections import Counter
 
 import numpy as np
@@ -147,3 +148,38 @@ def test_permuted_plates_carry_their_donors_characters_at_each_position(tmp_path
         firsts[text[0]] += 1
     assert 0.3 < firsts["苏"] / 200 < 0.7  # the province donor is balanced: 1 苏 crop of 4, half the plates
     assert moved > 100  # half the other cells are drawn by character, from any position
+
+
+def test_province_donors_give_province_cells_only_of_the_base_crops_colour(tmp_path, spec):
+    """Donor plates (e.g. synthetic) add provinces the real crops lack, but only as province cells
+    on real base crops, and from a donor of the base's colour where one exists."""
+    from PIL import Image
+
+    from plates.readers import Samples, read_any
+    from plates.synth.permute import PermuteConfig, fit_cells, permute
+
+    def crops(specs, start):
+        paths, labels = [], []
+        for k, (text, colour, grey) in enumerate(specs):
+            path = tmp_path / f"{start + k}.png"
+            Image.fromarray(_layout_crop(lambda q, grey=grey: grey(q), 94, 24, 1.0, 0.0)).save(path)
+            paths.append(str(path))
+            labels.append(encode(spec, text, {"colour": colour, "layout": "single"}))
+        return Samples(paths, np.stack(labels))
+
+    real = crops([("皖A11111", "blue", lambda q: 100 + 3 * q), ("苏B22222", "blue", lambda q: 130 + 3 * q)], 0)
+    donors = crops([("京C33333", "blue", lambda q: 200), ("京D44444", "yellow", lambda q: 240)], 10)
+    out = permute(real, spec, tmp_path / "perm", PermuteConfig(120, 2, match_brightness=False), donors)
+    made = read_any(out, spec)
+    provinces = Counter(text[0] for text in made.texts(spec))
+    assert set(provinces) == {"皖", "苏", "京"} and provinces["京"] > 20, provinces
+    for path, text in zip(made.paths, made.texts(spec), strict=True):
+        arr = np.asarray(Image.open(path), np.float32)[..., 0]
+        centres, pitch, (top, bottom), _ = fit_cells(np.asarray(Image.open(path).convert("RGB")))
+        values = [
+            np.median(arr[top + 2 : bottom - 2, int(c - 0.15 * pitch) : int(c + 0.15 * pitch) + 1]) for c in centres
+        ]
+        assert all(v < 190 for v in values[1:]), "a donor gave a cell other than the province"
+        if text[0] == "京":
+            assert abs(values[0] - 200) < 8, "the blue base took the yellow donor's province"
+    assert json.loads((out / "meta.json").read_text())["province_donors"] == 2

@@ -153,13 +153,8 @@ def _eligible(samples: Samples, spec: PlateSpec) -> np.ndarray:
     return np.flatnonzero(known)
 
 
-def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: PermuteConfig = PermuteConfig()) -> Path:
-    """Write ``config.count`` recombined plates (``images/`` + ``labels.txt`` + ``meta.json``)."""
-    from tqdm import tqdm
-
-    if config.count < 1:
-        raise DataError(f"number of plates must be positive, got {config.count}")
-    chars = [spec.names.index(h.name) for h in spec.char_heads][:N_CHARS]
+def _fit_crops(samples: Samples, spec: PlateSpec, config: PermuteConfig) -> tuple[list[_Crop], int]:
+    """The eligible crops whose 7 cells ``fit_cells`` finds, and how many it left out."""
     crops, misfit = [], 0
     for r in _eligible(samples, spec):
         image = np.asarray(load_rgb(samples.paths[r]), np.float32)
@@ -170,6 +165,29 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
             misfit += 1
             continue
         crops.append(_Crop(image, samples.labels[r], centres, pitch, rows, image.reshape(-1, 3).mean(0) + 1))
+    return crops, misfit
+
+
+def permute(
+    samples: Samples,
+    spec: PlateSpec,
+    out: str | os.PathLike,
+    config: PermuteConfig = PermuteConfig(),
+    province_donors: Samples | None = None,
+) -> Path:
+    """Write ``config.count`` recombined plates (``images/`` + ``labels.txt`` + ``meta.json``).
+
+    ``province_donors`` (e.g. synthetic plates) give province cells only, never a base crop or
+    another cell: real crops hold few provinces (a camera sees its region), so without them the
+    permuted plates teach that a real-looking plate is one of those few. A province cell is taken
+    from a donor of the base crop's colour where there is one (a yellow plate's dark glyph on a
+    blue plate would invert it)."""
+    from tqdm import tqdm
+
+    if config.count < 1:
+        raise DataError(f"number of plates must be positive, got {config.count}")
+    chars = [spec.names.index(h.name) for h in spec.char_heads][:N_CHARS]
+    crops, misfit = _fit_crops(samples, spec, config)
     if len(crops) < 2:
         raise DataError(
             "character permutation needs at least 2 single-row 7-character crops whose cells can be "
@@ -177,7 +195,13 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
         )
     if misfit:
         logger.warning("left out %d crops whose character cells the layout fit did not find", misfit)
+    donors, donor_misfit = _fit_crops(province_donors, spec, config) if province_donors is not None else ([], 0)
+    if province_donors is not None and not donors:
+        raise DataError(f"no province donor's character cells could be found ({donor_misfit} left out by the fit)")
     pools = _donor_pools(crops, spec, chars, config)
+    for d, donor in enumerate(donors):  # province cells only; indices after the real crops
+        pools[0][int(donor.label[chars[0]])].append((len(crops) + d, 0))
+    colour = spec.names.index("colour") if "colour" in spec.names else None
     rng = np.random.default_rng(config.seed)
     out = Path(out)
     start = time.time()
@@ -186,7 +210,7 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
         (tmp / "images").mkdir(parents=True)
         lines = []
         for k in tqdm(range(config.count), desc=f"permute {out.name}", unit="plate", disable=config.count < 2000):
-            canvas, label = _recombine(rng, crops, pools, chars, config)
+            canvas, label = _recombine(rng, crops, crops + donors, pools, chars, config, colour)
             first_counts[spec.char_heads[0].classes[label[chars[0]]]] += 1
             name = f"images/{k:07d}.jpg"
             buf = io.BytesIO()
@@ -200,6 +224,8 @@ def permute(samples: Samples, spec: PlateSpec, out: str | os.PathLike, config: P
                 "generator": "plates.synth.permute",
                 "sources": len(crops),
                 "left_out_by_fit": misfit,
+                "province_donors": len(donors),
+                "province_donors_left_out_by_fit": donor_misfit,
                 **dataclasses.asdict(config),
                 "first_char_counts": dict(sorted(first_counts.items(), key=lambda kv: -kv[1])),
                 "heads": spec.to_dict(),
@@ -230,9 +256,16 @@ def _donor_pools(crops: list[_Crop], spec: PlateSpec, chars: list[int], config: 
 
 
 def _recombine(
-    rng: np.random.Generator, crops: list[_Crop], pools: _Pools, chars: list[int], config: PermuteConfig
+    rng: np.random.Generator,
+    crops: list[_Crop],
+    cells: list[_Crop],
+    pools: _Pools,
+    chars: list[int],
+    config: PermuteConfig,
+    colour: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One new plate: a base crop whose 7 cells each come from a donor cell, and its label."""
+    """One new plate: a base crop (of ``crops``) whose 7 cells each come from a donor cell (of
+    ``cells``, which the pools index), and its label."""
     base = crops[int(rng.integers(len(crops)))]
     canvas = base.image.copy()
     w = canvas.shape[1]
@@ -240,14 +273,18 @@ def _recombine(
     label = base.label.copy()
     for pos in range(N_CHARS):
         balanced = config.balance_first if pos == 0 else rng.random() < config.balance_glyphs
-        if balanced:  # a class first, then one of its cells
+        if balanced:  # a class first, then one of its cells (of the base's colour where there is one)
             classes = sorted(pools[pos])
             cls = classes[int(rng.integers(len(classes)))]
-            c, q = pools[pos][cls][int(rng.integers(len(pools[pos][cls])))]
+            options = pools[pos][cls]
+            if colour is not None and base.label[colour] >= 0:
+                same = [cq for cq in options if cells[cq[0]].label[colour] == base.label[colour]]
+                options = same or options
+            c, q = options[int(rng.integers(len(options)))]
         else:  # the same position of a random crop: classes as often as the crops have them
             c, q = int(rng.integers(len(crops))), pos
             cls = int(crops[c].label[chars[pos]])
-        donor = crops[c]
+        donor = cells[c]
         x0, x1 = base.span(pos)
         cell = Image.fromarray(np.clip(donor.cell(q), 0, 255).astype(np.uint8))
         pixels = np.asarray(cell.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR), np.float32)
