@@ -3,8 +3,9 @@
 What a newcomer wants to see in minutes is the toolkit doing its job on a model that reads
 plates: slim the shipped Keras model with a short fine-tune (the teacher, when one ships, to at
 most half its MACs; the student, already narrow, to three quarters: half of its MACs costs it
-most of its accuracy in a few hundred steps), export the result as int8 TFLite and ONNX (each with its
-parity check), and benchmark it in one report beside the shipped bundles, on the real sets
+most of its accuracy in a few hundred steps), export the result as int8 and fp32 TFLite and ONNX (each
+with its parity check; the source too as fp32 TFLite when it ships as a Keras folder only, so that each
+speed-up compares one format), and benchmark it in one report beside the shipped bundles, on the real sets
 when they are present (the held-out half of plates-real-dev, and plates-real-val), on a
 synthetic held-out set otherwise. Training from scratch is ``benchmarks pipeline --scale
 small|real``.
@@ -77,8 +78,13 @@ def run_shipped(
     int8 = ["--int8", "--data", calib]
     int8 += [] if min_agreement is not None else ["--min-agreement", str(MIN_AGREEMENT_INT8)]
     _step(["deploy", "tflite", slimmed, "--out", f"{o}/bundles/slimmed-tflite-int8", *int8, *exp])
+    _step(["deploy", "tflite", slimmed, "--out", f"{o}/bundles/slimmed-tflite-fp32", *exp])
     _step(["deploy", "onnx", slimmed, "--out", f"{o}/bundles/slimmed-onnx-fp32", *exp])
     artefacts = [str(source), slimmed, f"{o}/bundles", *map(str, bundles)]
+    twins = Path(o) / "source-bundles"  # the source as fp32 TFLite when it ships without: the speed-up's base
+    if not (source.parent / "tflite-fp32").exists():
+        _step(["deploy", "tflite", str(source), "--out", f"{twins}/{source.parent.name}-tflite-fp32", *exp])
+        artefacts.append(str(twins))
     title = f"main job: the shipped {source.parent.name} slimmed to {FLOPS[source.parent.name]:g} of its MACs"
     names = ["held-out"]
     _step(["benchmarks", "run", *artefacts, "--data", held, "--threads", "1", *latency, *_out(o, names[0], title)])
@@ -87,7 +93,7 @@ def run_shipped(
         _step(["benchmarks", "accuracy", *artefacts, "--data", str(val), *_out(o, "val", f"{title}, on {val}")])
     _step(["benchmarks", "report", *(f"{o}/report/{n}.json" for n in names), "--out", f"{o}/report"])
     print(f"\nmain job finished in {time.time() - start:.0f}s; held-out = {held}" + (f", val = {val}" if val else ""))
-    for line in headline(Path(o) / "report", names, source.parent, Path(slimmed)):
+    for line in headline(Path(o) / "report", names, (source.parent, twins), Path(slimmed)):
         print(line)
     print(f"report:  {o}/report/report.md (+ report.json and charts)")
     return 0
@@ -117,9 +123,9 @@ def _out(o: str, name: str, title: str) -> list[str]:
     return ["--out", f"{o}/report", "--name", name, "--title", title]
 
 
-def headline(report: Path, names: list[str], source: Path, slimmed: Path) -> list[str]:
+def headline(report: Path, names: list[str], sources: tuple[Path, ...], slimmed: Path) -> list[str]:
     """One line per artefact: accuracy per set, size, latency; slimmed artefacts also their
-    speed-up over the source artefact of the same format (timed in the same run)."""
+    speed-up over the artefact of the same format under one of ``sources`` (timed in the same run)."""
     rows: dict[str, dict] = {}
     for n in names:
         for run in json.loads((report / f"{n}.json").read_text())["runs"]:
@@ -136,7 +142,7 @@ def headline(report: Path, names: list[str], source: Path, slimmed: Path) -> lis
     def under(path: str, folder: Path) -> bool:
         return folder.resolve() in Path(path).resolve().parents
 
-    originals = {r["fmt"]: r for p, r in rows.items() if under(p, source)}
+    originals = {r["fmt"]: r for p, r in rows.items() if any(under(p, folder) for folder in sources)}
     lines = []
     for path, r in rows.items():
         acc = ", ".join(f"{n} {100 * r[n]:.1f}%" for n in names if n in r)

@@ -475,12 +475,15 @@ def test_main_job_slims_the_shipped_model_and_reports_its_speed_up(tmp_path, spe
         "models/student/tflite-int8",
         "out/slimmed",
         "out/bundles/slimmed-tflite-int8",
+        "out/bundles/slimmed-tflite-fp32",
         "out/bundles/slimmed-onnx-fp32",
+        "out/source-bundles/student-tflite-fp32",  # the speed-up's fp32 base: the source ships no fp32 TFLite
     }
     assert rows["out/slimmed"]["macs"] <= 0.75 * rows["models/student/keras"]["macs"]  # FLOPS["student"]
     assert all(a["latency"] and "accuracy" in a for a in rows.values())
     printed = capsys.readouterr().out
-    assert "speed x" in printed and "report/report.md" in printed
+    assert "report/report.md" in printed
+    assert "slimmed-tflite-fp32" in printed and "of student-tflite-fp32" in printed  # same-format speed-up
 
 
 def test_model_card_from_benchmark_results_and_its_sha256_check(tmp_path, spec, synth_samples, synth_dir):
