@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Ship the reference models into models/. The student (MODEL, default: the last run of reference_models.sh,
 # runs/student-permuted-r2): its Keras folder (so compress can start from it), int8
-# TFLite (full integer, and with float ends: the whitening and softmaxes in float, so XNNPACK takes the whole
-# graph and the confidences are not steps of 1/256), fp32 TFLite, ONNX fp32 and int8, each export with its
+# TFLite (int8 wherever XNNPACK has an int8 kernel, so it takes the whole graph; and with float ends: the
+# whole whitening in float too), fp32 TFLite, ONNX fp32 and int8, each export with its
 # parity check on the held-out plates-real-dev half, int8 calibrated on the training half. The teacher
 # (TEACHER, default: the finished round of reference_teacher.sh that reads more of plates-real-val): its Keras
 # folder. Then one benchmark run of both per evaluation set into benchmarks/results/ and a model card per
@@ -55,8 +55,8 @@ step $B/benchmarks card models/student --samples models/samples "${RESULTS[@]}" 
 if done_run "$TEACHER"; then
   step $B/benchmarks card models/teacher --samples models/samples "${RESULTS[@]}" \
     --title "Reference teacher: ResNet-18, width 32, $(size_of $TEACHER) (a Keras folder for compress slim / distill)" \
-    --trained-on "$TRAINED_ON (those of the student's round 6), crops up to 15% looser per side" \
-    --recipe "benchmarks/recipes/reference_student.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/ship_models.sh   # shipped: $TEACHER"
+    --trained-on "$TRAINED_ON (those the shipped student's last round gave), and 20,000 character-permuted plates of the real crops; crops looser, tighter, tilted and sheared as the student's" \
+    --recipe "benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/ship_models.sh   # shipped: $TEACHER"
 fi
 trap - ERR
 for out in "${SHIP[@]}"; do rm -rf $out.previous; done
