@@ -234,6 +234,8 @@ def test_float_ends_give_one_xnnpack_piece_and_fine_confidences_on_uint8_input(t
     assert np.abs(steps - np.round(steps)).max() > 1e-3, "softmax outputs should not sit on the int8 grid"
     assert [a.precision for a in find_artefacts([tmp_path / "ends"])] == ["int8+float"]
     assert main(["tflite", str(run), "--out", str(tmp_path / "fp"), "--float-ends"]) == 2  # int8 only
+    assert main(["tflite", str(run), "--out", str(tmp_path / "fp"), "--integer-only"]) == 2
+    assert main(["tflite", str(run), "--out", str(tmp_path / "fp"), "--no-stem-rewrite"]) == 2
 
 
 def test_int8_whitening_keeps_the_contrast_of_low_contrast_plates():
