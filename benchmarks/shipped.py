@@ -56,7 +56,7 @@ def run_shipped(
     progress: bool = True,
     synth: int = 2000,
     epochs: int = 3,
-    steps: int = 200,
+    steps: int = 500,
     batch: int = 32,
     latency: tuple[str, ...] = ("--runs", "200", "--warmup", "20", "--min-seconds", "3"),
     min_agreement: str | None = None,
