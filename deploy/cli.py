@@ -162,10 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_tflite_parser(sub) -> None:
-    p = sub.add_parser("tflite", help="TFLite bundle: fp32 (default), --fp16, --dynamic or full-integer --int8")
+    p = sub.add_parser("tflite", help="TFLite bundle: fp32 (default), --fp16, --dynamic or --int8")
     _add_export_options(p)
     kind = p.add_mutually_exclusive_group()
-    kind.add_argument("--int8", action="store_true", help="full-integer post-training quantisation")
+    kind.add_argument(
+        "--int8",
+        action="store_true",
+        help="post-training int8 quantisation (the ops XNNPACK has no int8 kernel for stay float; see --integer-only)",
+    )
     kind.add_argument("--fp16", action="store_true", help="float16 weights")
     kind.add_argument("--dynamic", action="store_true", help="dynamic-range (int8 weights, float activations)")
     p.add_argument(
