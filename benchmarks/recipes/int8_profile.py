@@ -94,15 +94,16 @@ def main() -> None:
         for n, s in zip(names, stats, strict=True)
     ]
     command = "python benchmarks/recipes/int8_profile.py" + (f" {source}" if len(sys.argv) > 1 else "")
-    meta = {"command": command, "model": source, "threads": 1, "batch": 1, "machine": machine(), "versions": versions()}
+    host, libs = machine(), versions()
+    meta = {"command": command, "model": source, "threads": 1, "batch": 1, "machine": host, "versions": libs}
     OUT.with_suffix(".json").write_text(json.dumps({**meta, "rows": rows}, indent=1, ensure_ascii=False))
     lines = [
         "# Where the student's time goes: fp32 vs int8 prefixes under LiteRT / XNNPACK",
         "",
         f"- command: `{command}`",
         f"- model: `{source}`; LiteRT, 1 thread, batch 1, every setting timed in 5 turns",
-        f"- machine: {meta['machine'].get('cpu', '')}, {meta['machine'].get('cores', '')} cores; "
-        f"versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
+        f"- machine: {host.get('cpu', '')}, {host.get('cores', '')} cores; "
+        f"versions: {', '.join(f'{k} {v}' for k, v in libs.items())}",
         "- each row is the model cut after that layer (the cost of a span = the difference of two rows)",
         "",
         "| cut after | conversion | p50 ms | p90 ms | p99 ms | XNNPACK pieces |",

@@ -168,6 +168,24 @@ def _fit_crops(samples: Samples, spec: PlateSpec, config: PermuteConfig) -> tupl
     return crops, misfit
 
 
+def _fitted_sources(
+    samples: Samples, province_donors: Samples | None, spec: PlateSpec, config: PermuteConfig
+) -> tuple[list[_Crop], list[_Crop], dict[str, int]]:
+    """The fitted base crops and province donors, and how many of each the layout fit left out."""
+    crops, misfit = _fit_crops(samples, spec, config)
+    if len(crops) < 2:
+        raise DataError(
+            "character permutation needs at least 2 single-row 7-character crops whose cells can be "
+            f"found, got {len(crops)} ({misfit} left out by the layout fit)"
+        )
+    if misfit:
+        logger.warning("left out %d crops whose character cells the layout fit did not find", misfit)
+    donors, donor_misfit = _fit_crops(province_donors, spec, config) if province_donors is not None else ([], 0)
+    if province_donors is not None and not donors:
+        raise DataError(f"no province donor's character cells could be found ({donor_misfit} left out by the fit)")
+    return crops, donors, {"left_out_by_fit": misfit, "province_donors_left_out_by_fit": donor_misfit}
+
+
 def permute(
     samples: Samples,
     spec: PlateSpec,
@@ -187,17 +205,7 @@ def permute(
     if config.count < 1:
         raise DataError(f"number of plates must be positive, got {config.count}")
     chars = [spec.names.index(h.name) for h in spec.char_heads][:N_CHARS]
-    crops, misfit = _fit_crops(samples, spec, config)
-    if len(crops) < 2:
-        raise DataError(
-            "character permutation needs at least 2 single-row 7-character crops whose cells can be "
-            f"found, got {len(crops)} ({misfit} left out by the layout fit)"
-        )
-    if misfit:
-        logger.warning("left out %d crops whose character cells the layout fit did not find", misfit)
-    donors, donor_misfit = _fit_crops(province_donors, spec, config) if province_donors is not None else ([], 0)
-    if province_donors is not None and not donors:
-        raise DataError(f"no province donor's character cells could be found ({donor_misfit} left out by the fit)")
+    crops, donors, fit = _fitted_sources(samples, province_donors, spec, config)
     pools = _donor_pools(crops, spec, chars, config)
     for d, donor in enumerate(donors):  # province cells only; indices after the real crops
         pools[0][int(donor.label[chars[0]])].append((len(crops) + d, 0))
@@ -223,9 +231,8 @@ def permute(
             {
                 "generator": "plates.synth.permute",
                 "sources": len(crops),
-                "left_out_by_fit": misfit,
                 "province_donors": len(donors),
-                "province_donors_left_out_by_fit": donor_misfit,
+                **fit,
                 **dataclasses.asdict(config),
                 "first_char_counts": dict(sorted(first_counts.items(), key=lambda kv: -kv[1])),
                 "heads": spec.to_dict(),
