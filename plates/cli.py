@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, fraction, positive, run
+from plates.cli_support import add_common, fraction, positive, run, share
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def cmd_permute(args: argparse.Namespace) -> int:
     spec = default_spec()
     samples = read_sources(args.source, spec)
     donors = read_sources(args.province_donors, spec) if args.province_donors else None
-    config = PermuteConfig(args.count, args.seed)
+    config = PermuteConfig(args.count, args.seed, donor_share=args.donor_share)
     if args.no_balance:
         config = dataclasses.replace(config, balance_first=False, balance_glyphs=0.0)
     print(permute(samples, spec, args.out, config, donors))
@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SRC",
         help="labelled plates (e.g. plates synth) that give province cells only, for provinces the real crops lack",
+    )
+    p.add_argument(
+        "--donor-share",
+        type=share,
+        default=None,
+        metavar="F",
+        help="with --province-donors: the share of plates whose province is donated (default: uniform over all)",
     )
     p.set_defaults(func=cmd_permute)
     p = sub.add_parser(

@@ -67,6 +67,11 @@ def margin(text: str) -> float:
     return _in_range(text, 0.0, 0.5, "a number")
 
 
+def share(text: str) -> float:
+    """A number in [0, 1] (a share of the data)."""
+    return _in_range(text, 0.0, 1.0, "a share")
+
+
 def degrees(text: str) -> float:
     """An angle in [0, 45] degrees (an augmentation's range either way)."""
     return _in_range(text, 0.0, 45.0, "degrees")

@@ -3,8 +3,10 @@ import json
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from plates.codec import encode
+from plates.errors import DataError
 from plates.synth.generate import iter_plates, sample_plate
 
 
@@ -183,3 +185,8 @@ def test_province_donors_give_province_cells_only_of_the_base_crops_colour(tmp_p
         if text[0] == "京":
             assert abs(values[0] - 200) < 8, "the blue base took the yellow donor's province"
     assert json.loads((out / "meta.json").read_text())["province_donors"] == 2
+    shared = read_any(permute(real, spec, tmp_path / "share", PermuteConfig(300, 3, donor_share=0.1), donors), spec)
+    share = Counter(text[0] for text in shared.texts(spec))["京"] / 300
+    assert 0.04 < share < 0.18, share  # a tenth donated; uniform over the 3 provinces would give a third
+    with pytest.raises(DataError, match="donor share"):
+        PermuteConfig(donor_share=1.5)

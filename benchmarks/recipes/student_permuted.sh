@@ -9,7 +9,8 @@
 # The control is one more round without them (docs/experiments/016: a second self-training round
 # on a model's own labels reads no more). EXTRA: more training flags (e.g. EXTRA="--blur 0.4").
 # DONORS (e.g. runs/synth-donors-10k, made here with plates synth -n 10000 --seed 7): plates that give
-# province cells only (plates permute --province-donors), for the provinces the real crops lack.
+# province cells only (plates permute --province-donors), for the provinces the real crops lack;
+# DONOR_SHARE: the share of plates whose province they give (default: uniform over all provinces).
 # Selection on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 EPOCHS=${EPOCHS:-6}
@@ -20,7 +21,8 @@ UNL=../shared/data/plates-real-unlabelled
 pseudo=$R/pseudo-$(basename $BASE).txt perm=$R/permuted-$(basename $BASE) donate=()
 if [ -n "${DONORS:-}" ]; then
   [ -d $DONORS ] || step $B/plates synth --out $DONORS -n 10000 --seed 7 --quiet
-  perm=$R/permuted-donors-$(basename $BASE) donate=(--province-donors $DONORS)
+  perm=$R/permuted-donors${DONOR_SHARE:-}-$(basename $BASE) donate=(--province-donors $DONORS)
+  [ -z "${DONOR_SHARE:-}" ] || donate+=(--donor-share $DONOR_SHARE)
 fi
 [ -f $pseudo ] || step $B/teacher pseudo-label $BASE --unlabelled $UNL --out $pseudo --threshold 0.9 \
   --head-threshold char1=0.99

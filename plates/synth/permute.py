@@ -54,6 +54,13 @@ class PermuteConfig:
     match_brightness: bool = True  # scale each donor cell to the base crop's mean colour
     min_fit: float = 0.2  # crops whose cells stand out less from their gaps are left out (fit_cells)
     quality: int = 95
+    # with province donors: the share of plates whose province comes from a donor (the rest from
+    # the real crops' provinces); None draws uniformly over every province, real or donated
+    donor_share: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.donor_share is not None and not 0.0 <= self.donor_share <= 1.0:
+            raise DataError(f"the donor share must be in [0, 1], got {self.donor_share}")
 
 
 def _layout_mm() -> tuple[np.ndarray, float, np.ndarray]:
@@ -281,9 +288,15 @@ def _recombine(
     for pos in range(N_CHARS):
         balanced = config.balance_first if pos == 0 else rng.random() < config.balance_glyphs
         if balanced:  # a class first, then one of its cells (of the base's colour where there is one)
-            classes = sorted(pools[pos])
+            pool = pools[pos]
+            if pos == 0 and config.donor_share is not None and len(cells) > len(crops):
+                donated = rng.random() < config.donor_share  # donor cells sit after the real crops
+                pool = {
+                    k: kept for k, v in pool.items() if (kept := [cq for cq in v if (cq[0] >= len(crops)) == donated])
+                }
+            classes = sorted(pool)
             cls = classes[int(rng.integers(len(classes)))]
-            options = pools[pos][cls]
+            options = pool[cls]
             if colour is not None and base.label[colour] >= 0:
                 same = [cq for cq in options if cells[cq[0]].label[colour] == base.label[colour]]
                 options = same or options
