@@ -20,6 +20,7 @@ import numpy as np
 
 from plates import logger
 from plates.keras import keras, tf
+from plates.modelio import inbound_names
 
 Folded = tuple[np.ndarray, np.ndarray, str]  # kernel (HWIO), bias, activation
 
@@ -102,9 +103,8 @@ class SpaceToDepthConv(keras.layers.Layer):
 def _consumers(model: keras.Model) -> dict[str, list[keras.layers.Layer]]:
     users: dict[str, list[keras.layers.Layer]] = {}
     for layer in model.layers:
-        for node in layer._inbound_nodes:
-            for parent in tf.nest.flatten(node.inbound_layers):
-                users.setdefault(parent.name, []).append(layer)
+        for parent in inbound_names(layer):
+            users.setdefault(parent, []).append(layer)
     return users
 
 

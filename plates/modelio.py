@@ -12,7 +12,7 @@ from pathlib import Path
 from plates.atomic import atomic_path
 from plates.bundle import ModelInfo, read_labels, write_labels
 from plates.errors import ModelError
-from plates.keras import keras
+from plates.keras import keras, tf
 from plates.layers import custom_objects
 
 MODEL_FILE = "model.keras"
@@ -89,3 +89,11 @@ def outputs_by_name(model: keras.Model, outputs) -> dict:
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
     return dict(zip(head_names(model), outputs, strict=True))
+
+
+def inbound_names(layer: keras.layers.Layer) -> list[str]:
+    """The names of the layers whose outputs ``layer`` takes, in a functional model."""
+    if not layer._inbound_nodes:  # noqa: SLF001 - Keras exposes the graph only here
+        return []
+    node = layer._inbound_nodes[0]  # noqa: SLF001
+    return [t._keras_history.layer.name for t in tf.nest.flatten(node.input_tensors)]  # noqa: SLF001

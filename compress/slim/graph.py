@@ -8,7 +8,8 @@ import numpy as np
 
 from compress.slim.channels import Layout, SlimError, Space
 from compress.slim.handlers import handler_for
-from plates.keras import keras, tf
+from plates.keras import keras
+from plates.modelio import inbound_names
 
 layers = keras.layers
 
@@ -29,7 +30,7 @@ class Graph:
         self.layouts: dict[str, Layout] = {}  # output tensor layout per layer name
         self.inputs: dict[str, list[str]] = {}  # layer -> inbound layer names
         for layer in model.layers:
-            inbound = _inbound(layer)
+            inbound = inbound_names(layer)
             self.inputs[layer.name] = inbound
             if isinstance(layer, layers.InputLayer):
                 sid = self.new_space(int(layer.output_shape[0][-1]), layer.name, "model input")
@@ -79,10 +80,3 @@ class Graph:
 
     def prunable(self) -> list[int]:
         return [r for r in self.roots() if not self.spaces[r].protected and self.spaces[r].bns]
-
-
-def _inbound(layer) -> list[str]:
-    if not layer._inbound_nodes:  # noqa: SLF001 - Keras exposes the graph only here
-        return []
-    node = layer._inbound_nodes[0]  # noqa: SLF001
-    return [t._keras_history.layer.name for t in tf.nest.flatten(node.input_tensors)]  # noqa: SLF001

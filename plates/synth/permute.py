@@ -213,9 +213,8 @@ def permute(
         raise DataError(f"number of plates must be positive, got {config.count}")
     chars = [spec.names.index(h.name) for h in spec.char_heads][:N_CHARS]
     crops, donors, fit = _fitted_sources(samples, province_donors, spec, config)
-    pools = _donor_pools(crops, spec, chars, config)
-    for d, donor in enumerate(donors):  # province cells only; indices after the real crops
-        pools[0][int(donor.label[chars[0]])].append((len(crops) + d, 0))
+    pools, donated = _donor_pools(crops, donors, spec, chars, config)
+    cells = crops + donors
     colour = spec.names.index("colour") if "colour" in spec.names else None
     rng = np.random.default_rng(config.seed)
     out = Path(out)
@@ -225,7 +224,7 @@ def permute(
         (tmp / "images").mkdir(parents=True)
         lines = []
         for k in tqdm(range(config.count), desc=f"permute {out.name}", unit="plate", disable=config.count < 2000):
-            canvas, label = _recombine(rng, crops, crops + donors, pools, chars, config, colour)
+            canvas, label = _recombine(rng, crops, cells, pools, donated, chars, config, colour)
             first_counts[spec.char_heads[0].classes[label[chars[0]]]] += 1
             name = f"images/{k:07d}.jpg"
             buf = io.BytesIO()
@@ -254,10 +253,14 @@ def permute(
 _Pools = list[dict[int, list[tuple[int, int]]]]
 
 
-def _donor_pools(crops: list[_Crop], spec: PlateSpec, chars: list[int], config: PermuteConfig) -> _Pools:
+def _donor_pools(
+    crops: list[_Crop], donors: list[_Crop], spec: PlateSpec, chars: list[int], config: PermuteConfig
+) -> tuple[_Pools, dict[int, list[tuple[int, int]]]]:
     """For each position, the donor cells of each class: the province only from the first
     position, the others from every position but the first whose character this position's head
-    knows (only from the same position when ``balance_glyphs`` is 0)."""
+    knows (only from the same position when ``balance_glyphs`` is 0). Then the province donors'
+    cells (indexed after the crops): in the province pool when ``config.donor_share`` is None
+    (uniform over every province), else apart, with an empty one in their place."""
     heads = spec.char_heads[:N_CHARS]
     pools: _Pools = [defaultdict(list) for _ in range(N_CHARS)]
     for c, crop in enumerate(crops):
@@ -266,7 +269,10 @@ def _donor_pools(crops: list[_Crop], spec: PlateSpec, chars: list[int], config: 
             for p in range(N_CHARS):
                 if p == q or (config.balance_glyphs > 0 and p > 0 and q > 0 and text in heads[p].classes):
                     pools[p][heads[p].classes.index(text)].append((c, q))
-    return pools
+    donated: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for d, donor in enumerate(donors):
+        (pools[0] if config.donor_share is None else donated)[int(donor.label[chars[0]])].append((len(crops) + d, 0))
+    return pools, donated
 
 
 def _recombine(
@@ -274,12 +280,14 @@ def _recombine(
     crops: list[_Crop],
     cells: list[_Crop],
     pools: _Pools,
+    donated: dict[int, list[tuple[int, int]]],
     chars: list[int],
     config: PermuteConfig,
     colour: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One new plate: a base crop (of ``crops``) whose 7 cells each come from a donor cell (of
-    ``cells``, which the pools index), and its label."""
+    ``cells``, which the pools index), and its label. ``donated``: the province donors' cells,
+    drawn for ``config.donor_share`` of the plates (empty when they are in ``pools[0]``)."""
     base = crops[int(rng.integers(len(crops)))]
     canvas = base.image.copy()
     w = canvas.shape[1]
@@ -289,11 +297,8 @@ def _recombine(
         balanced = config.balance_first if pos == 0 else rng.random() < config.balance_glyphs
         if balanced:  # a class first, then one of its cells (of the base's colour where there is one)
             pool = pools[pos]
-            if pos == 0 and config.donor_share is not None and len(cells) > len(crops):
-                donated = rng.random() < config.donor_share  # donor cells sit after the real crops
-                pool = {
-                    k: kept for k, v in pool.items() if (kept := [cq for cq in v if (cq[0] >= len(crops)) == donated])
-                }
+            if pos == 0 and donated and rng.random() < (config.donor_share or 0.0):
+                pool = donated
             classes = sorted(pool)
             cls = classes[int(rng.integers(len(classes)))]
             options = pool[cls]
