@@ -12,8 +12,10 @@ from plates.cli_support import add_common, fraction, positive, run, share
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from plates.synth.generate import generate
+    from plates.synth.render import RenderConfig
 
-    out = generate(args.out, args.count, seed=args.seed, workers=args.workers, progress=not args.quiet)
+    render = RenderConfig(rounded_share=args.rounded_share)
+    out = generate(args.out, args.count, seed=args.seed, workers=args.workers, progress=not args.quiet, render=render)
     print(out)
     return 0
 
@@ -85,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--count", type=positive, default=10000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument(
+        "--rounded-share",
+        type=share,
+        default=0.0,
+        metavar="F",
+        help="share of plates whose 0, C, D, G, Q are drawn straight-sided as on real plates, not from a font",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_synth)
     p = sub.add_parser("permute", help="recombine the character cells of real tight crops into new labelled plates")

@@ -145,6 +145,12 @@ def pseudo_label(
         "fully_labelled": int((kept.labels[:, char] >= 0).all(1).sum()),
         "head_labelled": {h.name: int((kept.labels[:, j] >= 0).sum()) for j, h in enumerate(spec.heads)},
         "first_char_counts": dict(provinces.most_common()),  # the province head of the default spec
+        # what each character head taught, so a class the labeller never gives stands out: a
+        # glyph it cannot read on this camera is masked or misread every time, never labelled
+        "class_counts": {
+            h.name: dict(Counter(h.classes[v] for v in kept.labels[:, spec.names.index(h.name)] if v >= 0).most_common())
+            for h in spec.char_heads
+        },
     }
     logger.info(
         "pseudo-labelled %d of %d crops (%d rejected, %d unreadable)",

@@ -201,6 +201,13 @@ CASES = [
         also=lambda w: ["[0, 45]"],
     ),
     Case(
+        "synth-rounded-share-above-one",
+        lambda w: ["plates", "synth", "--out", w.p("syn"), "-n", "4", "--rounded-share", "1.5"],
+        lambda w: "--rounded-share",
+        also=lambda w: ["[0, 1]"],
+        absent=lambda w: [w.root / "syn"],
+    ),
+    Case(
         "train-torn-val",
         lambda w: ["teacher", "train", "--train", str(w.synth), "--val", w.p("val"), "--run", w.p("r2"), *TINY],
         lambda w: "浙B7E2K1.png",

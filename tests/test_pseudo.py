@@ -68,6 +68,9 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     assert result.samples.labels[1, 0] == -1 and (result.samples.labels[1, 1:] == truth[1, 1:]).all()
     assert result.stats["unreadable"] == 1  # skipped and counted, the rest still labelled
     assert result.stats["fully_labelled"] == 2 and result.stats["first_char_counts"] == {"浙": 1, "京": 1}
+    counts = result.stats["class_counts"]
+    assert counts["char1"] == {"浙": 1, "京": 1} and counts["char2"] == {"A": 1, "B": 1, "Q": 1}
+    assert counts["char7"] == {"5": 1, "C": 1, "1": 1}
 
     loose = pseudo_label([(None, info)], paths, PseudoLabelConfig(threshold=0.9, min_char_heads=3))
     assert len(loose.samples) == 4  # 002 still has 3 sure characters

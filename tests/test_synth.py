@@ -75,6 +75,39 @@ def test_plate_glyphs_one_without_foot_and_stroke_weight_varies():
     assert thin < base < bold
 
 
+def test_rounded_glyphs_are_straight_sided_and_open_where_the_plate_letter_is():
+    from plates.synth.render import glyph_mask
+
+    def cols(mask, rows):
+        return mask[int(rows[0] * mask.shape[0]) : int(rows[1] * mask.shape[0])]
+
+    zero, c, g = (glyph_mask(ch, 0, radius=0.4) > 0.5 for ch in "0CG")
+    mid = (0.4, 0.6)
+    assert cols(zero, mid)[:, -2:].any(1).all()  # the 0 closes on the right at mid-height
+    assert not cols(c, (0.45, 0.55))[:, -3:].any()  # the C is open there
+    assert cols(g, (0.5, 0.55))[:, g.shape[1] // 2 : -3].any(1).all()  # the G's bar reaches inwards
+    assert cols(g, (0.7, 0.75))[:, -3:].any(1).all()  # and closes below it
+    # a straight side: the 0's left edge keeps its column over the middle half (a font's oval drifts)
+    left = cols(zero, (0.3, 0.7)).argmax(1)
+    assert left.max() - left.min() <= 1
+    assert not np.array_equal(glyph_mask("C", 0) > 0.5, c)  # without a radius the font draws it
+
+
+def test_rounded_share_redraws_only_the_round_letters_and_zero_keeps_the_seeded_stream():
+    from plates.synth.render import RenderConfig, render_plate
+
+    def plate(text, share):
+        return render_plate(text, "blue", "single", np.random.default_rng(3), RenderConfig(rounded_share=share))
+
+    assert np.array_equal(plate("皖A12345", 0.0), plate("皖A12345", 1.0))  # nothing round to redraw
+    assert not np.array_equal(plate("皖AC0DGQ", 0.0), plate("皖AC0DGQ", 1.0))
+    assert [j for _, j in iter_plates(40, seed=5, workers=1, render=RenderConfig())] == [
+        j for _, j in iter_plates(40, seed=5, workers=1)
+    ]
+    with pytest.raises(ValueError, match="rounded_share"):
+        RenderConfig(rounded_share=1.5)
+
+
 def test_every_shipped_face_holds_every_character_it_is_used_for():
     from fontTools.ttLib import TTFont
 

@@ -20,7 +20,7 @@ from plates.atomic import atomic_path, write_json
 from plates.codec import encode
 from plates.spec import DIGITS, LETTERS, PROVINCES, PlateSpec, default_spec
 from plates.synth.degrade import camera, photometric, place
-from plates.synth.render import render_plate
+from plates.synth.render import RenderConfig, render_plate
 
 CHUNK = 256
 
@@ -102,28 +102,28 @@ def crop_size(sample: PlateSample, rng: np.random.Generator) -> tuple[int, int]:
     return w, max(12, int(round(w / aspect)))
 
 
-def make_image(sample: PlateSample, rng: np.random.Generator) -> bytes:
+def make_image(sample: PlateSample, rng: np.random.Generator, render: RenderConfig = RenderConfig()) -> bytes:
     """JPEG bytes of one degraded crop."""
-    plate = render_plate(sample.text, sample.colour, sample.layout, rng)
+    plate = render_plate(sample.text, sample.colour, sample.layout, rng, render)
     img = place(plate, crop_size(sample, rng), rng)
     return camera(photometric(img, rng), rng)
 
 
-def _chunk(args: tuple[int, int, int, Mix]) -> list[tuple[PlateSample, bytes]]:
-    seed, chunk, count, mix = args
+def _chunk(args: tuple[int, int, int, Mix, RenderConfig]) -> list[tuple[PlateSample, bytes]]:
+    seed, chunk, count, mix, render = args
     rng = np.random.default_rng([seed, chunk])
     out = []
     for _ in range(count):
         s = sample_plate(rng, mix)
-        out.append((s, make_image(s, rng)))
+        out.append((s, make_image(s, rng, render)))
     return out
 
 
 def iter_plates(
-    n: int, seed: int = 0, mix: Mix = Mix(), workers: int | None = None
+    n: int, seed: int = 0, mix: Mix = Mix(), workers: int | None = None, render: RenderConfig = RenderConfig()
 ) -> Iterator[tuple[PlateSample, bytes]]:
     """Yield ``n`` (sample, jpeg bytes) in a seed-determined order, using ``workers`` processes."""
-    jobs = [(seed, c, min(CHUNK, n - c * CHUNK), mix) for c in range((n + CHUNK - 1) // CHUNK)]
+    jobs = [(seed, c, min(CHUNK, n - c * CHUNK), mix, render) for c in range((n + CHUNK - 1) // CHUNK)]
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(jobs) == 1:
         for job in jobs:
@@ -143,6 +143,7 @@ def generate(
     workers: int | None = None,
     spec: PlateSpec | None = None,
     progress: bool = True,
+    render: RenderConfig = RenderConfig(),
 ) -> Path:
     """Write ``n`` synthetic crops and their labels into ``out`` (created atomically)."""
     from tqdm import tqdm
@@ -157,7 +158,7 @@ def generate(
         lines = []
         kinds: dict[str, int] = {}
         bar = tqdm(total=n, desc=f"synth {out.name}", unit="plate", disable=not progress, smoothing=0.05)
-        for i, (s, jpeg) in enumerate(iter_plates(n, seed, mix, workers)):
+        for i, (s, jpeg) in enumerate(iter_plates(n, seed, mix, workers, render)):
             name = f"images/{i:07d}.jpg"
             (tmp / name).write_bytes(jpeg)
             labels = encode(spec, s.text, {"colour": s.colour, "layout": s.layout})
@@ -174,6 +175,7 @@ def generate(
                 "count": n,
                 "seed": seed,
                 "mix": dataclasses.asdict(mix),
+                "render": dataclasses.asdict(render),
                 "kinds": kinds,
                 "heads": spec.to_dict(),
                 "seconds": round(time.time() - start, 1),

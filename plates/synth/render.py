@@ -82,6 +82,62 @@ DRAWN = {"1": _draw_one, "M": _draw_m}
 STROKE = 0.15  # default drawn-glyph stroke as a fraction of the glyph width
 
 
+def _ring(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int, radius: float, square_left: bool = False) -> None:
+    """The plate ``0`` outline: straight sides, corners of ``radius`` x the width (0.5 =
+    half-circle ends); ``square_left`` gives the ``D``."""
+    r = int(radius * w)
+    corners = (not square_left, True, True, not square_left)
+    draw.rounded_rectangle((0, 0, w - 1, h - 1), radius=r, outline=255, width=stroke, corners=corners)
+
+
+def _draw_c(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int, radius: float) -> None:
+    """Plate ``C``: the ``0`` outline open on the right between its corners, the ends cut
+    level (a font's ``C`` ends on a slant and its bowl is round)."""
+    _ring(draw, w, h, stroke, radius)
+    end = max(stroke, 0.85 * radius * w)
+    draw.rectangle((w - stroke - 2, end, w, h - end), fill=0)
+
+
+def _draw_g(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int, radius: float) -> None:
+    """Plate ``G``: the ``C`` closed on the lower right up to mid-height, with a bar inwards there."""
+    _ring(draw, w, h, stroke, radius)
+    draw.rectangle((w - stroke - 2, max(stroke, 0.85 * radius * w), w, h * 0.5), fill=0)
+    draw.rectangle((w * 0.5, h * 0.5, w - 1, h * 0.5 + stroke * 0.9), fill=255)
+
+
+def _draw_q(draw: ImageDraw.ImageDraw, w: int, h: int, stroke: int, radius: float) -> None:
+    """Plate ``Q``: the ``0`` with a short tail across its lower right corner."""
+    _ring(draw, w, h, stroke, radius)
+    draw.line([(w * 0.55, h * 0.74), (w - 1, h - 1)], fill=255, width=int(stroke * 0.9))
+
+
+#: the plate typeface's round family, drawn on a share of the synthetic plates (``RenderConfig``):
+#: its straight-sided ``0``, ``C``, ``D``, ``G``, ``Q`` are what real plates show, and the free
+#: fonts' round ones are where a model trained on them confuses C/G, Q/0 and 0/D on real crops
+ROUNDED = {
+    "0": _ring,
+    "C": _draw_c,
+    "D": lambda draw, w, h, stroke, radius: _ring(draw, w, h, stroke, radius, square_left=True),
+    "G": _draw_g,
+    "Q": _draw_q,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderConfig:
+    """Rendering choices beyond the plate text and kind.
+
+    ``rounded_share``: the share of plates whose ``ROUNDED`` characters are drawn in the plate
+    typeface's straight-sided shapes instead of a font's (0 draws nothing from the random
+    stream, so a seed gives the same plates as before the option existed)."""
+
+    rounded_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rounded_share <= 1.0:
+            raise ValueError(f"rounded_share must be in [0, 1], got {self.rounded_share}")
+
+
 @functools.lru_cache(maxsize=64)
 def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_DIR / name), size)
@@ -89,17 +145,29 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
 
 @functools.lru_cache(maxsize=8192)
 def glyph_mask(
-    char: str, font: int | str = 0, weight: int = 0, size: int = 160, stroke: float = STROKE, flag: float = 1.0
+    char: str,
+    font: int | str = 0,
+    weight: int = 0,
+    size: int = 160,
+    stroke: float = STROKE,
+    flag: float = 1.0,
+    radius: float | None = None,
 ) -> np.ndarray:
     """Tight float mask (0..1) of ``char`` at roughly ``size`` px tall.
 
     ``font`` is a file name in ``plates/fonts`` or an index into ``FONTS``. ``weight`` thins
     (< 0) or thickens (> 0) the strokes by ``2 * |weight|`` px at this size. ``stroke`` and
-    ``flag`` shape the drawn glyphs (``DRAWN``), which no font supplies."""
-    if char in DRAWN:
+    ``flag`` shape the drawn glyphs (``DRAWN``), which no font supplies; a ``radius`` (corner
+    radius / width) draws a ``ROUNDED`` character in the plate's shape instead of the font's."""
+    drawn = char in DRAWN or (radius is not None and char in ROUNDED)
+    if drawn:
         w = int(size * 0.55)
         canvas = Image.new("L", (w, size), 0)
-        DRAWN[char](ImageDraw.Draw(canvas), w, size, max(4, int(w * stroke) + 4 * weight), flag)
+        width = max(4, int(w * stroke) + 4 * weight)
+        if char in DRAWN:
+            DRAWN[char](ImageDraw.Draw(canvas), w, size, width, flag)
+        else:
+            ROUNDED[char](ImageDraw.Draw(canvas), w, size, width, radius)
         weight = 0  # applied to the stroke itself; erosion would eat the thinner diagonals
     else:
         face = _font(font if isinstance(font, str) else FONTS[font], size)
@@ -126,11 +194,14 @@ def _draw_glyph(
     weight: int = 0,
     stroke: float = STROKE,
     flag: float = 1.0,
+    radius: float | None = None,
 ) -> None:
     """Alpha-blend ``char`` into ``canvas`` (float32 HxWx3) fitted to ``box`` = (x, y, w, h)."""
     x, y, w, h = box
     if char in DRAWN:
         mask = glyph_mask(char, font, weight, stroke=stroke, flag=flag)
+    elif radius is not None and char in ROUNDED:
+        mask = glyph_mask(char, font, weight, stroke=stroke, radius=radius)
     else:  # stroke and flag do not shape font glyphs: keep them out of the cache key
         mask = glyph_mask(char, font, weight)
     mh, mw = mask.shape
@@ -172,7 +243,9 @@ def layout_boxes(
     return (w, h), boxes, (dot_x, 70)
 
 
-def render_plate(text: str, kind: str, layout: str, rng: np.random.Generator) -> np.ndarray:
+def render_plate(
+    text: str, kind: str, layout: str, rng: np.random.Generator, config: RenderConfig = RenderConfig()
+) -> np.ndarray:
     """A front-on plate as float32 (h, w, 3) RGB in 0..255."""
     style = STYLES[kind]
     (w, h), boxes, dot = layout_boxes(kind, layout, len(text))
@@ -208,6 +281,9 @@ def render_plate(text: str, kind: str, layout: str, rng: np.random.Generator) ->
     condense = rng.uniform(0.7, 1.15)
     stroke = round(float(rng.uniform(0.11, 0.19)), 2)
     flag = round(float(rng.choice([0.0, 0.5, 1.0], p=[0.15, 0.25, 0.6])), 1)
+    radius = None
+    if config.rounded_share > 0 and rng.random() < config.rounded_share:
+        radius = round(float(rng.uniform(0.3, 0.5)), 2)
     for i, (char, box) in enumerate(zip(text, boxes, strict=False)):
         char_ink = ink
         if i == len(text) - 1 and style.last_ink is not None and not char.isascii():
@@ -223,5 +299,6 @@ def render_plate(text: str, kind: str, layout: str, rng: np.random.Generator) ->
             hanzi_weight if hanzi else weight,
             stroke,
             flag,
+            radius,
         )
     return canvas
