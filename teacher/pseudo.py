@@ -103,6 +103,10 @@ def _mean_probs(
     return total, next(iter(loaded.values()))[1]
 
 
+def _class_counts(head: Any, labels: np.ndarray) -> dict[str, int]:
+    return dict(Counter(head.classes[v] for v in labels if v >= 0).most_common())
+
+
 def pseudo_label(
     readers: Sequence[tuple[keras.Model, ModelInfo]], paths: list[str], config: PseudoLabelConfig = PseudoLabelConfig()
 ) -> PseudoLabels:
@@ -147,10 +151,7 @@ def pseudo_label(
         "first_char_counts": dict(provinces.most_common()),  # the province head of the default spec
         # what each character head taught, so a class the labeller never gives stands out: a
         # glyph it cannot read on this camera is masked or misread every time, never labelled
-        "class_counts": {
-            h.name: dict(Counter(h.classes[v] for v in kept.labels[:, spec.names.index(h.name)] if v >= 0).most_common())
-            for h in spec.char_heads
-        },
+        "class_counts": {h.name: _class_counts(h, kept.labels[:, spec.names.index(h.name)]) for h in spec.char_heads},
     }
     logger.info(
         "pseudo-labelled %d of %d crops (%d rejected, %d unreadable)",
