@@ -25,6 +25,7 @@ from plates.bundle import ModelInfo
 from plates.errors import DataError
 from plates.keras import keras
 from plates.readers import IMAGE_SUFFIXES, Samples, write_label_file
+from plates.spec import Head
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _mean_probs(
     return total, next(iter(loaded.values()))[1]
 
 
-def _class_counts(head: Any, labels: np.ndarray) -> dict[str, int]:
+def _class_counts(head: Head, labels: np.ndarray) -> dict[str, int]:
     return dict(Counter(head.classes[v] for v in labels if v >= 0).most_common())
 
 

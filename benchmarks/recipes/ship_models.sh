@@ -21,6 +21,9 @@ for t in $R/ref-teacher $R/ref-teacher-r[0-9]*; do done_run $t && teachers+=($t)
 TEACHER=${TEACHER:-$([ ${#teachers[@]} = 0 ] || best "${teachers[@]}")}
 SHIP=(models/student)
 done_run "$TEACHER" && SHIP+=(models/teacher)
+# benchmarked beside the student: the shipped teacher too when no new one replaces it
+BENCH=("${SHIP[@]}")
+[ ${#SHIP[@]} = 2 ] || [ ! -f models/teacher/keras/model.keras ] || BENCH+=(models/teacher)
 echo "shipping $MODEL into models/student" && done_run "$TEACHER" && echo "shipping $TEACHER into models/teacher"
 # each shipped folder is rebuilt in place (export reports record models/<name>/keras as their source);
 # the previous one waits beside it and comes back if any step fails
@@ -37,9 +40,9 @@ step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8-float-ends "${exp[@]}" "
 step $B/deploy tflite $OUT/keras --out $OUT/tflite-fp32 "${exp[@]}"
 step $B/deploy onnx $OUT/keras --out $OUT/onnx-fp32 "${exp[@]}"
 step $B/deploy onnx $OUT/keras --out $OUT/onnx-int8 "${exp[@]}" "${int8[@]}"
-step $B/benchmarks run "${SHIP[@]}" --data $DEV_HELD --threads 1 --name reference_models_dev --out benchmarks/results \
+step $B/benchmarks run "${BENCH[@]}" --data $DEV_HELD --threads 1 --name reference_models_dev --out benchmarks/results \
   --title "shipped models on the held-out half of plates-real-dev (accuracy, size, latency at 1 thread)"
-step $B/benchmarks accuracy "${SHIP[@]}" --data $VAL --name reference_models_val --out benchmarks/results \
+step $B/benchmarks accuracy "${BENCH[@]}" --data $VAL --name reference_models_val --out benchmarks/results \
   --title "shipped models on plates-real-val (other cameras, 17 provinces; the selection set)"
 RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json
   --results plates-real-val=benchmarks/results/reference_models_val.json)

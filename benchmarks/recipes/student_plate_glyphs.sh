@@ -6,12 +6,13 @@
 #   1. FORGET: BASE (default: the shipped student) fine-tuned 3 x 800 steps on the v6 synthetic
 #      plates and the real-dev training half only. It labels plates-real-unlabelled (step 2), so the
 #      labels do not come from a model that has just fitted the previous labels of the same crops
-#      (020: this changes few labels; the C -> G misreadings are not memorised ones)
+#      (020: this changes few labels; the C -> G misreadings are not memorised ones); FORGET=none:
+#      BASE labels them itself (a later round)
 #   2. its pseudo-labels (thresholds as before), permuted with the real-dev training half into
 #      PERMUTED (20000) plates
 #   3. BASE fine-tuned as in student_permuted.sh with those labels and plates, on synthetic plates
 #      with ROUNDED (default 0.5) of them drawn in the plate's round letters; ROUNDED=0 is the
-#      control (the v6 plates)
+#      control (the v6 plates); DEV_X (10): repeats of the real-dev training half (96% 皖)
 # Selection on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 BASE=${BASE:-models/student/keras}
@@ -25,13 +26,17 @@ AUG=(--zoom-out 0.15 --zoom-in 0.04 --rotate 5 --shear 5)
 S=("${S1_A05[@]}" --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
 [ -f $V6/labels.txt ] || step $B/plates synth --out $V6 -n 100000 --quiet
 [ -f $R/real-dev-split/val.txt ] || step $B/plates split ../shared/data/plates-real-dev --fraction 0.5 --seed 0 --out $R/real-dev-split
-done_run $FORGET || step $B/student train --train $V6 --train "$R/real-dev-split/train.txt*10" --run $FORGET "${S[@]}" \
-  --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
-pseudo=$R/pseudo-$(basename $FORGET).txt perm=$R/permuted-$(basename $FORGET)
-[ -f $pseudo ] || step $B/teacher pseudo-label $FORGET --unlabelled $UNL --out $pseudo --threshold 0.9 \
+LABELLER=$BASE
+if [ "$FORGET" != none ]; then
+  done_run $FORGET || step $B/student train --train $V6 --train "$R/real-dev-split/train.txt*10" --run $FORGET "${S[@]}" \
+    --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
+  LABELLER=$FORGET
+fi
+pseudo=$R/pseudo-$(basename $LABELLER).txt perm=$R/permuted-$(basename $LABELLER)
+[ -f $pseudo ] || step $B/teacher pseudo-label $LABELLER --unlabelled $UNL --out $pseudo --threshold 0.9 \
   --head-threshold char1=0.99
 [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n $PERMUTED
 if [ "$ROUNDED" = 0 ]; then SYN=$V6; else
   [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED --quiet; fi
-done_run $RUN || step $B/student train --train $SYN --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" \
+done_run $RUN || step $B/student train --train $SYN --train "$R/real-dev-split/train.txt*${DEV_X:-10}" --train "$pseudo*4" \
   --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr 1.5e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
