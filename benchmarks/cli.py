@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from deploy.predictor import VIEWS
 from plates.cli_support import add_common, positive, run
 
 
@@ -38,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         row = _describe_artefact(a)
         if samples is not None and not args.latency_only:
             imgs = images if a_info.size == info.size else load_images(samples, a_info.size)
-            row["accuracy"], probs = _artefact_accuracy(a, a_info, samples, imgs)
+            row["accuracy"], probs = _artefact_accuracy(a, a_info, samples, imgs, getattr(args, "views", 1))
             reference = probs if reference is None else reference
             row["agreement"] = agreement(a_info.spec, reference, probs)
         results.append(row)
@@ -53,6 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "settings": {
             "data": args.data,
             "images": 0 if samples is None else len(samples),
+            "views": getattr(args, "views", 1),
             "threads": args.threads,
             "batches": args.batch,
             "warmup": args.warmup,
@@ -88,13 +90,13 @@ def _describe_artefact(a) -> dict:
     return row
 
 
-def _artefact_accuracy(a, info, samples, images) -> tuple[dict, dict]:
+def _artefact_accuracy(a, info, samples, images, views: int = 1) -> tuple[dict, dict]:
     """Accuracy metrics (with the coverage curve) of one artefact, and its probabilities."""
     from benchmarks.measure import accuracy
     from plates.codec import confidence, top_labels
     from plates.metrics import coverage_curve, plate_correct
 
-    metrics, probs = accuracy(a, samples, images)
+    metrics, probs = accuracy(a, samples, images, views)
     correct = plate_correct(info.spec, samples.labels, top_labels(info.spec, probs))
     metrics["coverage_curve"] = coverage_curve(confidence(info.spec, probs), correct, 51)
     return metrics, probs
@@ -313,6 +315,15 @@ def _add_measure_parsers(sub) -> None:
         )
         p.add_argument("--threads", type=int, nargs="+", default=[1])
         p.add_argument("--batch", type=int, nargs="+", default=[1], help="batch sizes (1 = device; sweep for server)")
+        if only != "latency":
+            p.add_argument(
+                "--views",
+                type=int,
+                choices=sorted(VIEWS),
+                default=1,
+                help="accuracy: read each crop this many times (deploy predict --views) and average; "
+                "latency stays one view a call (N views cost about --batch N)",
+            )
         p.add_argument("--warmup", type=int, default=20)
         p.add_argument("--runs", type=int, default=200)
         p.add_argument("--min-seconds", type=float, default=10.0)

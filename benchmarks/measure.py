@@ -46,11 +46,11 @@ def model_stats(artefact: Artefact) -> dict[str, Any]:
     return {"params": int(model.count_params()), "macs": int(count_macs(model))}
 
 
-def accuracy(artefact: Artefact, samples: Samples, images: np.ndarray) -> tuple[dict[str, Any], dict]:
+def accuracy(artefact: Artefact, samples: Samples, images: np.ndarray, views: int = 1) -> tuple[dict[str, Any], dict]:
     from deploy.runner import batched_probs
     from plates.bundle import read_labels
 
-    probs = batched_probs(_runner(artefact), images, 256 if artefact.kind == "keras" else 64)
+    probs = batched_probs(_runner(artefact), images, 256 if artefact.kind == "keras" else 64, views)
     return evaluate(read_labels(artefact.folder).spec, samples.labels, probs), probs
 
 

@@ -61,6 +61,8 @@ def _header_lines(res: dict[str, Any]) -> list[str]:
     scored = any(a.get("accuracy") for a in artefacts)
     timed = any(a.get("latency") for a in artefacts)
     accuracy = f"data: {s.get('data')} ({s.get('images')} images)" if scored else "accuracy: not measured"
+    if scored and s.get("views", 1) > 1:  # latency stays one view a call: N views cost about batch N
+        accuracy += f", each read as {s['views']} views (deploy.predictor.VIEWS) with their mean probabilities"
     latency = (
         f"latency: warm-up {s.get('warmup')}, >= {s.get('runs')} runs and >= {s.get('min_seconds')} s per "
         f"setting"

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from deploy.predictor import Predictor
+from deploy.predictor import Predictor, mean_over_views
 from plates.bundle import ModelInfo, read_labels
 
 
@@ -52,11 +52,12 @@ class KerasRunner:
         return lambda: fn(x)
 
 
-def batched_probs(runner: Runner, images: np.ndarray, batch: int = 64) -> dict[str, np.ndarray]:
-    """``runner.probs`` over ``images`` in batches (a runtime's buffers stay small)."""
+def batched_probs(runner: Runner, images: np.ndarray, batch: int = 64, views: int = 1) -> dict[str, np.ndarray]:
+    """``runner.probs`` over ``images`` in batches (a runtime's buffers stay small), averaged over
+    ``views`` crops of each image (``deploy.predictor.VIEWS``)."""
     parts: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(images), batch):
-        for k, v in runner.probs(images[i : i + batch]).items():
+        for k, v in mean_over_views(runner.probs, images[i : i + batch], views).items():
             parts.setdefault(k, []).append(v)
     return {k: np.concatenate(v) for k, v in parts.items()}
 

@@ -439,6 +439,12 @@ def test_accuracy_and_latency_commands_measure_only_their_half(tmp_path, spec, s
     assert main(["accuracy", str(tmp_path / "b"), "--data", str(synth_dir), "--out", str(out)]) == 0
     (row,) = json.loads((out / "accuracy.json").read_text())["runs"][0]["artefacts"]
     assert "accuracy" in row and "latency" not in row
+    views = ["accuracy", str(tmp_path / "b"), "--data", str(synth_dir), "--out", str(out), "--name", "views"]
+    assert main([*views, "--views", "3"]) == 0
+    run = json.loads((out / "views.json").read_text())["runs"][0]
+    assert run["settings"]["views"] == 3 and "each read as 3 views" in (out / "views.md").read_text()
+    three = run["artefacts"][0]["accuracy"]
+    assert three["mean_confidence"] != row["accuracy"]["mean_confidence"]  # the crops' mean was scored, not one crop
     args = ["latency", str(tmp_path / "b"), "--runs", "3", "--warmup", "1", "--min-seconds", "0", "--out", str(out)]
     assert main([*args, "--threads", "1", "2", "--rounds", "2"]) == 0
     (row,) = json.loads((out / "latency.json").read_text())["runs"][0]["artefacts"]

@@ -136,6 +136,10 @@ def test_predictor_runs_without_tensorflow_and_cli_predicts(trained, tmp_path, s
     assert out.returncode == 0, out.stderr[-2000:]
     path, text, conf, _ = out.stdout.strip().split("\t")
     assert path == synth_samples.paths[0] and 7 <= len(text) <= 8 and 0 < float(conf) <= 1
+    args = [sys.executable, "-c", code, "--views", "3", str(tmp_path / "b"), synth_samples.paths[0]]
+    out = subprocess.run(args, capture_output=True, text=True, cwd=root, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\t")[0] == synth_samples.paths[0]
 
 
 def test_cli_predict_reads_past_a_bad_image_and_takes_the_bundle_first_or_by_option(
@@ -143,6 +147,7 @@ def test_cli_predict_reads_past_a_bad_image_and_takes_the_bundle_first_or_by_opt
 ):
     import deploy.shipped
     from deploy.cli import main as deploy_main
+    from deploy.predictor import mean_over_views
 
     run, model, info, images = trained
     export_tflite(model, info, tmp_path / "b", TFLiteOptions("fp32"), None, images, None)
@@ -154,9 +159,16 @@ def test_cli_predict_reads_past_a_bad_image_and_takes_the_bundle_first_or_by_opt
     assert [line.split("\t")[0] for line in out.strip().splitlines()] == good  # the image after the bad one ran
     assert f"{bad}: not a readable image" in err and "1 of 3 images could not be read" in err
     assert deploy_main(["predict", "--bundle", str(tmp_path / "b"), good[0]]) == 0
+    assert capsys.readouterr().out.count("\t") == 3
+    assert deploy_main(["predict", "--views", "3", "--json", str(tmp_path / "b"), good[0]]) == 0
+    read = json.loads(capsys.readouterr().out)
+    p = Predictor(tmp_path / "b")
+    probs = mean_over_views(p.probs, p.load(good[0]), 3)  # the three crops' mean, not one crop's
+    chars = [h["name"] for h in p.heads if h.get("kind", "char") == "char"]
+    assert read["confidence"] == pytest.approx(min(float(probs[h][0].max()) for h in chars), rel=1e-5)
     monkeypatch.setattr(deploy.shipped, "DEFAULT_BUNDLE", tmp_path / "b")
     assert deploy_main(["predict", good[0]]) == 0  # no bundle given: the shipped default
-    assert capsys.readouterr().out.count("\t") == 6
+    assert capsys.readouterr().out.count("\t") == 3
     monkeypatch.setattr(deploy.shipped, "DEFAULT_BUNDLE", tmp_path / "absent")
     assert deploy_main(["predict", good[0]]) == 2
     assert "no bundle given and no shipped model" in capsys.readouterr().err
@@ -358,3 +370,28 @@ def test_one_runner_interface_for_keras_litert_and_onnx(trained, tmp_path):
         assert set(probs) == set(info.spec.names), name
         assert max(np.abs(probs[n] - ref[n]).max() for n in info.spec.names) < 1e-4, name
         runner.bind(images[:2])()
+
+
+def test_crop_views_cut_and_border_every_side_and_keep_the_size():
+    from deploy.predictor import VIEWS, crop_views, mean_over_views
+
+    image = np.full((20, 40, 3), 100, np.uint8)
+    image[:, :2] = 0  # a dark left strip, 5% of the width
+    image[:1] = 250  # a bright top row, 5% of the height
+    given, tight, loose = crop_views(image[None], 3)
+    assert np.array_equal(given, image)
+    assert tight.shape == loose.shape == image.shape
+    assert tight[:, :1].min() > 0 and tight[:1].max() < 250  # cut off: neither edge survives the tighter view
+    assert loose[:, 0].min() == 0 and loose[0].max() == 250  # edges repeated outwards in the looser view
+    with pytest.raises(ValueError, match="views"):
+        crop_views(image[None], 2)
+
+    def brightness(batch):  # a stand-in model: one "probability" per crop, its mean pixel
+        return {"h": np.asarray(batch, np.float32).mean(axis=(1, 2, 3))[:, None]}
+
+    two = np.stack([image, 255 - image])
+    averaged = mean_over_views(brightness, two, 3)["h"][:, 0]
+    for i in range(2):  # image by image: each image's mean is over its own three crops
+        assert averaged[i] == pytest.approx(brightness(crop_views(two[i : i + 1], 3))["h"].mean(), rel=1e-6)
+    assert np.array_equal(mean_over_views(brightness, two, 1)["h"], brightness(two)["h"])
+    assert len(VIEWS[3]) == 3 and VIEWS[1] == ((0.0, 0.0, 0.0, 0.0),)
