@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from deploy.predictor import VIEWS
+from deploy.cli import add_views_option
 from plates.cli_support import add_common, positive, run
 
 
@@ -316,14 +316,7 @@ def _add_measure_parsers(sub) -> None:
         p.add_argument("--threads", type=int, nargs="+", default=[1])
         p.add_argument("--batch", type=int, nargs="+", default=[1], help="batch sizes (1 = device; sweep for server)")
         if only != "latency":
-            p.add_argument(
-                "--views",
-                type=int,
-                choices=sorted(VIEWS),
-                default=1,
-                help="accuracy: read each crop this many times (deploy predict --views) and average; "
-                "latency stays one view a call (N views cost about --batch N)",
-            )
+            add_views_option(p, "for accuracy (latency stays one view a call: N views cost about --batch N)")
         p.add_argument("--warmup", type=int, default=20)
         p.add_argument("--runs", type=int, default=200)
         p.add_argument("--min-seconds", type=float, default=10.0)

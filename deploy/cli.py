@@ -128,6 +128,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def add_views_option(p: argparse.ArgumentParser, cost: str) -> None:
+    """``--views N`` (``deploy.predictor.VIEWS``), for every command that reads crops."""
+    p.add_argument(
+        "--views",
+        type=int,
+        choices=sorted(VIEWS),
+        default=1,
+        help=f"read each crop this many times (as given, 5%% tighter, 5%% looser) and average: reads more "
+        f"crops from other detectors, {cost}",
+    )
+
+
 def cmd_triton(args: argparse.Namespace) -> int:
     from deploy.triton import write_triton_repo
 
@@ -151,14 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="[BUNDLE] IMAGE", help="a bundle folder (optional), then images")
     p.add_argument("--bundle", help="bundle folder or model file (default: the first input if it is one, else shipped)")
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument(
-        "--views",
-        type=int,
-        choices=sorted(VIEWS),
-        default=1,
-        help="read each crop this many times (as given, 5%% tighter, 5%% looser) and average: reads more "
-        "crops from other detectors, for that many runs of the model",
-    )
+    add_views_option(p, "for that many runs of the model")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("triton", help="write a Triton model repository for an ONNX bundle")

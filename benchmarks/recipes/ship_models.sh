@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ship the reference models into models/. The student (MODEL, default: the last run of reference_models.sh,
-# runs/student-permuted-r2): its Keras folder (so compress can start from it), int8
+# runs/student-rounded-r2): its Keras folder (so compress can start from it), int8
 # TFLite (int8 wherever XNNPACK has an int8 kernel, so it takes the whole graph; and with float ends: the
 # whole whitening in float too), fp32 TFLite, ONNX fp32 and int8, each export with its
 # parity check on the held-out plates-real-dev half, int8 calibrated on the training half. The teacher
@@ -15,7 +15,7 @@ VAL=../shared/data/plates-real-val
 best() {  # the run folder whose eval.json (on plates-real-val) has the highest full-plate accuracy
   $B/python -c 'import json, sys; print(max(sys.argv[1:], key=lambda r: json.load(open(r + "/eval.json"))["plate_accuracy"]))' "$@"
 }
-MODEL=${MODEL:-$R/student-permuted-r2}
+MODEL=${MODEL:-$R/student-rounded-r2}
 teachers=()
 for t in $R/ref-teacher $R/ref-teacher-r[0-9]*; do done_run $t && teachers+=($t); done
 TEACHER=${TEACHER:-$([ ${#teachers[@]} = 0 ] || best "${teachers[@]}")}
@@ -44,13 +44,19 @@ step $B/benchmarks run "${BENCH[@]}" --data $DEV_HELD --threads 1 --name referen
   --title "shipped models on the held-out half of plates-real-dev (accuracy, size, latency at 1 thread)"
 step $B/benchmarks accuracy "${BENCH[@]}" --data $VAL --name reference_models_val --out benchmarks/results \
   --title "shipped models on plates-real-val (other cameras, 17 provinces; the selection set)"
+# the student read in three views (deploy predict --views 3; docs/experiments/021), both sets
+for data in $DEV_HELD $VAL; do
+  case $data in $VAL) name=reference_models_val_views3 set=plates-real-val ;; *) name=reference_models_dev_views3 set="the held-out half of plates-real-dev" ;; esac
+  step $B/benchmarks accuracy models/student --views 3 --data $data --name $name --out benchmarks/results \
+    --title "shipped student read in three views (as given, 5% tighter, 5% looser; mean probabilities) on $set"
+done
 RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json
   --results plates-real-val=benchmarks/results/reference_models_val.json)
 TRAINED_ON="the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled"
 size_of() { $B/python -c 'import json, sys; i = json.load(open(sys.argv[1]))["input"]; print(i["height"], i["width"], sep="x")' "$1/labels.json"; }
 # STUDENT_RECIPE / STUDENT_NOTE: the recipe that made MODEL and what its stages after reference_student.sh added
 STUDENT_RECIPE=${STUDENT_RECIPE:-benchmarks/recipes/reference_models.sh}
-STUDENT_NOTE=${STUDENT_NOTE-"; then round 6 widened to a 32x128 input (its convolutions kept, new heads) and fine-tuned on its pseudo-labels; then with tilted, sheared and tighter crops (docs/experiments/017); then two rounds that add 20,000 character-permuted plates of the real crops (the plates-real-dev training half and that round's pseudo-labels) each"}
+STUDENT_NOTE=${STUDENT_NOTE-"; then round 6 widened to a 32x128 input (its convolutions kept, new heads) and fine-tuned on its pseudo-labels; then with tilted, sheared and tighter crops (docs/experiments/017); then two rounds that add 20,000 character-permuted plates of the real crops (the plates-real-dev training half and that round's pseudo-labels) each; then two rounds on synthetic plates half of which draw 0, C, D, G, Q in the plate's straight-sided shapes, each with fresh pseudo-labels and permuted plates (docs/experiments/020)"}
 step $B/benchmarks card models/student --samples models/samples "${RESULTS[@]}" \
   --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, $(size_of $MODEL)" \
   --trained-on "$TRAINED_ON (each later round fine-tunes the previous one with them; from round 5, crops up to 15% looser per side)${STUDENT_NOTE:-}; int8 calibrated on the plates-real-dev training half" \
