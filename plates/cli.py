@@ -14,10 +14,21 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from plates.synth.generate import generate
     from plates.synth.render import RenderConfig
 
-    render = RenderConfig(rounded_share=args.rounded_share)
+    render = RenderConfig(rounded_share=args.rounded_share, hanzi_faces=args.hanzi_faces)
     out = generate(args.out, args.count, seed=args.seed, workers=args.workers, progress=not args.quiet, render=render)
     print(out)
     return 0
+
+
+def hanzi_faces(text: str) -> tuple[str, ...]:
+    """``--hanzi-faces``: comma-separated names from ``HANZI_FACES``, or ``all``."""
+    from plates.synth.render import HANZI_FACES
+
+    names = tuple(HANZI_FACES) if text == "all" else tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in HANZI_FACES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown face(s) {unknown or [text]}; known: all, {', '.join(HANZI_FACES)}")
+    return names
 
 
 def cmd_permute(args: argparse.Namespace) -> int:
@@ -79,6 +90,8 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from plates.synth.render import DEFAULT_HANZI_FACES
+
     parser = argparse.ArgumentParser(prog="plates", description=__doc__)
     add_common(parser)
     sub = parser.add_subparsers(metavar="COMMAND")
@@ -93,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="F",
         help="share of plates whose 0, C, D, G, Q are drawn straight-sided as on real plates, not from a font",
+    )
+    p.add_argument(
+        "--hanzi-faces",
+        type=hanzi_faces,
+        default=DEFAULT_HANZI_FACES,
+        metavar="NAMES",
+        help=f"faces the Hanzi are drawn from, comma-separated, or all (default: {','.join(DEFAULT_HANZI_FACES)})",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_synth)

@@ -208,6 +208,13 @@ CASES = [
         absent=lambda w: [w.root / "syn"],
     ),
     Case(
+        "synth-unknown-hanzi-face",
+        lambda w: ["plates", "synth", "--out", w.p("syn"), "-n", "4", "--hanzi-faces", "noto-black,comic"],
+        lambda w: "--hanzi-faces",
+        also=lambda w: ["comic", "smiley"],
+        absent=lambda w: [w.root / "syn"],
+    ),
+    Case(
         "train-torn-val",
         lambda w: ["teacher", "train", "--train", str(w.synth), "--val", w.p("val"), "--run", w.p("r2"), *TINY],
         lambda w: "浙B7E2K1.png",

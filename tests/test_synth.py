@@ -108,13 +108,53 @@ def test_rounded_share_redraws_only_the_round_letters_and_zero_keeps_the_seeded_
         RenderConfig(rounded_share=1.5)
 
 
+def test_hanzi_faces_change_only_the_hanzi_and_unknown_faces_are_refused():
+    from plates.synth.render import HANZI_FACES, RenderConfig, render_plate
+
+    def plate(text, faces):
+        return render_plate(text, "blue", "single", np.random.default_rng(3), RenderConfig(hanzi_faces=faces))
+
+    black, smiley = plate("皖A12345", ("noto-black",)), plate("皖A12345", ("smiley",))
+    cut = black.shape[1] * 2 // 9  # the province cell lies left of this, the letters right
+    assert not np.array_equal(black[:, :cut], smiley[:, :cut])
+    assert np.array_equal(black[:, cut:], smiley[:, cut:])
+    assert set(HANZI_FACES) >= set(RenderConfig().hanzi_faces)
+    with pytest.raises(ValueError, match="hanzi_faces"):
+        RenderConfig(hanzi_faces=("no-such-face",))
+    with pytest.raises(ValueError, match="hanzi_faces"):
+        RenderConfig(hanzi_faces=())
+
+
+def test_an_oblique_face_is_drawn_upright():
+    """Smiley Sans leans 8 degrees; its ``I`` drawn for a plate must stand straight (the centre of
+    its top rows over that of its bottom rows), where the font's own outline does not."""
+    from PIL import Image, ImageDraw
+
+    from plates.synth.render import HANZI_FACES, _font, glyph_mask
+
+    def lean(mask):
+        rows = mask.shape[0] // 4
+        xs = np.arange(mask.shape[1])
+        top, bottom = mask[:rows].sum(0), mask[-rows:].sum(0)
+        return (xs @ top / top.sum() - xs @ bottom / bottom.sum()) / mask.shape[0]
+
+    file = HANZI_FACES["smiley"].file
+    face = _font(file, 160)
+    left, top, right, bottom = face.getbbox("I")
+    raw = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+    ImageDraw.Draw(raw).text((2 - left, 2 - top), "I", font=face, fill=255)
+    assert lean(np.asarray(raw, np.float32) / 255) > 0.08  # about tan(8 degrees) * 3/4 of the height
+    assert abs(lean(glyph_mask("I", file))) < 0.02
+
+
 def test_every_shipped_face_holds_every_character_it_is_used_for():
     from fontTools.ttLib import TTFont
 
     from plates.spec import ALNUM, PROVINCES, SPECIALS
-    from plates.synth.render import FONT_DIR, HANZI_FONTS, LATIN_FONTS
+    from plates.synth.render import FONT_DIR, HANZI_FACES, LATIN_FONTS
 
-    for faces, chars in ((HANZI_FONTS, PROVINCES + SPECIALS), (LATIN_FONTS, ALNUM)):
+    hanzi = tuple(face.file for face in HANZI_FACES.values())
+    for faces, chars in ((hanzi, PROVINCES + SPECIALS), (LATIN_FONTS, ALNUM)):
         for face in faces:
             cmap = TTFont(FONT_DIR / face).getBestCmap()
             assert [c for c in chars if ord(c) not in cmap] == [], face

@@ -13,6 +13,9 @@
 #   3. BASE fine-tuned as in student_permuted.sh with those labels and plates, on synthetic plates
 #      with ROUNDED (default 0.5) of them drawn in the plate's round letters; ROUNDED=0 is the
 #      control (the v6 plates); DEV_X (10): repeats of the real-dev training half (96% 皖)
+# PROVINCE_T (0.99): the province head's pseudo-label threshold (the other heads take 0.9)
+# FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
+# docs/experiments/022); unset: the generator's default set
 # Selection on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 BASE=${BASE:-models/student/keras}
@@ -24,7 +27,7 @@ UNL=../shared/data/plates-real-unlabelled
 V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-100k
 AUG=(--zoom-out 0.15 --zoom-in 0.04 --rotate 5 --shear 5)
 S=("${S1_A05[@]}" --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
-[ -f $V6/labels.txt ] || step $B/plates synth --out $V6 -n 100000 --quiet
+[ "$FORGET" = none ] || [ -f $V6/labels.txt ] || step $B/plates synth --out $V6 -n 100000 --quiet
 [ -f $R/real-dev-split/val.txt ] || step $B/plates split ../shared/data/plates-real-dev --fraction 0.5 --seed 0 --out $R/real-dev-split
 LABELLER=$BASE
 if [ "$FORGET" != none ]; then
@@ -32,11 +35,15 @@ if [ "$FORGET" != none ]; then
     --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
   LABELLER=$FORGET
 fi
-pseudo=$R/pseudo-$(basename $LABELLER).txt perm=$R/permuted-$(basename $LABELLER)
+PROVINCE_T=${PROVINCE_T:-0.99} tag=$(basename $LABELLER)
+[ "$PROVINCE_T" = 0.99 ] || tag=$tag-province$PROVINCE_T
+pseudo=$R/pseudo-$tag.txt perm=$R/permuted-$tag
 [ -f $pseudo ] || step $B/teacher pseudo-label $LABELLER --unlabelled $UNL --out $pseudo --threshold 0.9 \
-  --head-threshold char1=0.99
+  --head-threshold char1=$PROVINCE_T
 [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n $PERMUTED
-if [ "$ROUNDED" = 0 ]; then SYN=$V6; else
-  [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED --quiet; fi
+faces=()
+[ -z "${FACES:-}" ] || { faces=(--hanzi-faces "$FACES"); V6=$V6-faces-${FACES//,/-} SYN=$SYN-faces-${FACES//,/-}; }
+if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
+[ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED "${faces[@]}" --quiet
 done_run $RUN || step $B/student train --train $SYN --train "$R/real-dev-split/train.txt*${DEV_X:-10}" --train "$pseudo*4" \
   --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr 1.5e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE

@@ -1,13 +1,14 @@
 """Rebuild the shipped glyph subsets from freely licensed Debian font packages.
 
-    apt-get install fonts-noto-cjk fonts-wqy-microhei fonts-droid-fallback fonts-dejavu-core
+    apt-get install fonts-noto-cjk fonts-noto-cjk-extra fonts-wqy-microhei fonts-droid-fallback \
+        fonts-dejavu-core fonts-smiley-sans
     python -m plates.fonts.make_subset
 
 The synthetic generator randomises over several typefaces so that no single font's quirks
 become what the model thinks a plate character is (plate lettering is its own typeface, which
 no free font reproduces). Only the characters a plate can hold are kept, so the package stays
-small and nothing is downloaded at run time. Licences: Noto Sans CJK (SIL OFL 1.1,
-``OFL.txt``), WenQuanYi Micro Hei and Droid Sans Fallback (Apache-2.0, ``Apache-2.0.txt``),
+small and nothing is downloaded at run time. Licences: Noto Sans CJK and Smiley Sans (SIL OFL
+1.1, ``OFL.txt``), WenQuanYi Micro Hei and Droid Sans Fallback (Apache-2.0, ``Apache-2.0.txt``),
 DejaVu Sans (Bitstream Vera licence, ``DejaVu-LICENSE.txt``); see ``LICENSES.md``."""
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ DEBIAN = "/usr/share/fonts"
 SOURCES: dict[str, tuple[str, int | None, bool]] = {
     "NotoSansSC-Bold-plates.otf": (f"{DEBIAN}/opentype/noto/NotoSansCJK-Bold.ttc", 2, False),
     "NotoSansSC-Regular-plates.otf": (f"{DEBIAN}/opentype/noto/NotoSansCJK-Regular.ttc", 2, False),
+    "NotoSansSC-Black-plates.otf": (f"{DEBIAN}/opentype/noto/NotoSansCJK-Black.ttc", 2, False),
+    "NotoSansSC-Medium-plates.otf": (f"{DEBIAN}/opentype/noto/NotoSansCJK-Medium.ttc", 2, False),
+    "SmileySans-plates.ttf": (f"{DEBIAN}/truetype/smiley-sans/SmileySans-Oblique.ttf", None, False),
     "WenQuanYiMicroHei-plates.ttf": (f"{DEBIAN}/truetype/wqy/wqy-microhei.ttc", 0, False),
     "DroidSansFallback-plates.ttf": (f"{DEBIAN}/truetype/droid/DroidSansFallbackFull.ttf", None, False),
     "DejaVuSansCondensed-Bold-plates.ttf": (f"{DEBIAN}/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", None, True),

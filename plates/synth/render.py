@@ -37,6 +37,34 @@ FONTS = (*HANZI_FONTS, *LATIN_FONTS[3:])
 
 
 @dataclasses.dataclass(frozen=True)
+class HanziFace:
+    """A face the province (and other Hanzi) may be drawn in.
+
+    ``heavy`` faces are thinned as often as thickened, the lighter ones mostly thickened, so
+    that stroke weight spans thin embossed to thick painted lettering whichever face is drawn.
+    ``slant`` (degrees, as the font's italic angle) is undone when the glyph is drawn: an
+    oblique face still gives condensed, geometric shapes no upright free face has."""
+
+    file: str
+    heavy: bool = False
+    slant: float = 0.0
+
+
+#: name -> face; ``--hanzi-faces`` picks from these (the first four are the default set)
+HANZI_FACES: dict[str, HanziFace] = {
+    "noto-bold": HanziFace(HANZI_FONTS[0], heavy=True),
+    "noto-regular": HanziFace(HANZI_FONTS[1]),
+    "wqy-microhei": HanziFace(HANZI_FONTS[2]),
+    "droid-fallback": HanziFace(HANZI_FONTS[3]),
+    "noto-black": HanziFace("NotoSansSC-Black-plates.otf", heavy=True),
+    "noto-medium": HanziFace("NotoSansSC-Medium-plates.otf"),
+    "smiley": HanziFace("SmileySans-plates.ttf", slant=-8.0),
+}
+DEFAULT_HANZI_FACES = ("noto-bold", "noto-regular", "wqy-microhei", "droid-fallback")
+_SLANT = {face.file: face.slant for face in HANZI_FACES.values() if face.slant}
+
+
+@dataclasses.dataclass(frozen=True)
 class Style:
     """Colours of one plate kind."""
 
@@ -129,18 +157,35 @@ class RenderConfig:
 
     ``rounded_share``: the share of plates whose ``ROUNDED`` characters are drawn in the plate
     typeface's straight-sided shapes instead of a font's (0 draws nothing from the random
-    stream, so a seed gives the same plates as before the option existed)."""
+    stream, so a seed gives the same plates as before the option existed). ``hanzi_faces``:
+    the ``HANZI_FACES`` each plate draws its Hanzi face from (uniformly); the default set keeps
+    a seed's plates as they were."""
 
     rounded_share: float = 0.0
+    hanzi_faces: tuple[str, ...] = DEFAULT_HANZI_FACES
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rounded_share <= 1.0:
             raise ValueError(f"rounded_share must be in [0, 1], got {self.rounded_share}")
+        unknown = [name for name in self.hanzi_faces if name not in HANZI_FACES]
+        if unknown or not self.hanzi_faces:
+            raise ValueError(f"hanzi_faces must name some of {sorted(HANZI_FACES)}, got {list(self.hanzi_faces)}")
 
 
 @functools.lru_cache(maxsize=64)
 def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_DIR / name), size)
+
+
+def _upright(canvas: Image.Image, slant: float) -> Image.Image:
+    """Undo an oblique face's slant (the italic angle, negative when leaning right) by a shear:
+    each row moves right by its depth below the top times tan(-slant), so the top stays and
+    the foot comes under it."""
+    w, h = canvas.size
+    k = float(np.tan(np.radians(-slant)))
+    grown = w + int(np.ceil(k * h))
+    # output (x, y) takes input (x - k * y, y)
+    return canvas.transform((grown, h), Image.Transform.AFFINE, (1, -k, 0, 0, 1, 0), Image.Resampling.BILINEAR)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -170,10 +215,13 @@ def glyph_mask(
             ROUNDED[char](ImageDraw.Draw(canvas), w, size, width, radius)
         weight = 0  # applied to the stroke itself; erosion would eat the thinner diagonals
     else:
-        face = _font(font if isinstance(font, str) else FONTS[font], size)
+        name = font if isinstance(font, str) else FONTS[font]
+        face = _font(name, size)
         left, top, right, bottom = face.getbbox(char)
         canvas = Image.new("L", (int(right - left) + 4, int(bottom - top) + 4), 0)
         ImageDraw.Draw(canvas).text((2 - left, 2 - top), char, font=face, fill=255)
+        if name in _SLANT:
+            canvas = _upright(canvas, _SLANT[name])
     if weight:
         pad = 2 * abs(weight) + 2
         canvas = Image.fromarray(np.pad(np.asarray(canvas), pad))
@@ -273,11 +321,12 @@ def render_plate(
     fm = np.asarray(frame, np.float32)[..., None] / 255.0
     ink = np.asarray(style.ink, np.float32)
     canvas = canvas * (1 - fm) + np.asarray(style.frame, np.float32) * fm
-    hanzi_font = HANZI_FONTS[rng.integers(len(HANZI_FONTS))]
+    hanzi_face = HANZI_FACES[config.hanzi_faces[rng.integers(len(config.hanzi_faces))]]
+    hanzi_font = hanzi_face.file
     latin_font = LATIN_FONTS[rng.integers(len(LATIN_FONTS))]
     # the bold face gets thinned as often as thickened; the lighter faces mostly thickened
     weight = int(rng.integers(-2, 3)) if latin_font == LATIN_FONTS[0] else int(rng.integers(-1, 4))
-    hanzi_weight = int(rng.integers(-1, 3)) if hanzi_font == HANZI_FONTS[0] else int(rng.integers(0, 4))
+    hanzi_weight = int(rng.integers(-1, 3)) if hanzi_face.heavy else int(rng.integers(0, 4))
     condense = rng.uniform(0.7, 1.15)
     stroke = round(float(rng.uniform(0.11, 0.19)), 2)
     flag = round(float(rng.choice([0.0, 0.5, 1.0], p=[0.15, 0.25, 0.6])), 1)
