@@ -89,12 +89,9 @@ def cmd_split(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_synth(sub: argparse._SubParsersAction) -> None:
     from plates.synth.render import DEFAULT_HANZI_FACES
 
-    parser = argparse.ArgumentParser(prog="plates", description=__doc__)
-    add_common(parser)
-    sub = parser.add_subparsers(metavar="COMMAND")
     p = sub.add_parser("synth", help="generate synthetic labelled plate crops")
     p.add_argument("--out", required=True, help="output folder (images/, labels.txt, meta.json)")
     p.add_argument("-n", "--count", type=positive, default=10000)
@@ -116,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_synth)
+
+
+def _add_permute(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("permute", help="recombine the character cells of real tight crops into new labelled plates")
     p.add_argument("source", nargs="+", help="labelled real crops (label file, folder of named crops, ...)")
     p.add_argument("--out", required=True, help="output folder (images/, labels.txt, meta.json)")
@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --province-donors: the share of plates whose province is donated (default: uniform over all)",
     )
     p.set_defaults(func=cmd_permute)
+
+
+def _add_check_and_split(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check", help="check a data source: unreadable images, unknown characters, lengths, names, duplicates"
     )
@@ -155,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_split)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plates", description=__doc__)
+    add_common(parser)
+    sub = parser.add_subparsers(metavar="COMMAND")
+    for add in (_add_synth, _add_permute, _add_check_and_split):
+        add(sub)
     return parser
 
 
