@@ -4,10 +4,12 @@
 # TFLite (int8 wherever XNNPACK has an int8 kernel, so it takes the whole graph; and with float ends: the
 # whole whitening in float too), fp32 TFLite, ONNX fp32 and int8, each export with its
 # parity check on the held-out plates-real-dev half, int8 calibrated on the training half. The teacher
-# (TEACHER, default: the finished round of reference_teacher.sh that reads more of plates-real-val): its Keras
-# folder. Then one benchmark run of both per evaluation set into benchmarks/results/ and a model card per
+# (TEACHER, default: the finished round of reference_teacher.sh or teacher_plate_glyphs.sh that reads most of
+# plates-real-val): its Keras folder. Then one benchmark run of both per evaluation set into benchmarks/results/ and a model card per
 # folder (MODEL.md + card.json, with the sha256 of every file). Update models/reference_metrics.json by hand
-# from the cards if the new models are to replace the old.
+# from the cards if the new models are to replace the old. SHIP_STUDENT=0 keeps the shipped student's files
+# (only the teacher is replaced; both are benchmarked and carded again). TEACHER_RECIPE / TEACHER_NOTE: the
+# recipe that made TEACHER and what it trained on beyond the student's data.
 source "$(dirname "$0")/setup.sh"
 DEV_HELD=$R/real-dev-split/val.txt
 DEV_TRAIN=$R/real-dev-split/train.txt
@@ -17,29 +19,38 @@ best() {  # the run folder whose eval.json (on plates-real-val) has the highest 
 }
 MODEL=${MODEL:-$R/student-rounded-r2}
 teachers=()
-for t in $R/ref-teacher $R/ref-teacher-r[0-9]*; do done_run $t && teachers+=($t); done
+for t in $R/ref-teacher $R/ref-teacher-r[0-9]* $R/teacher-glyphs-r[0-9]*; do done_run $t && teachers+=($t); done
 TEACHER=${TEACHER:-$([ ${#teachers[@]} = 0 ] || best "${teachers[@]}")}
-SHIP=(models/student)
+case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyphs.sh (docs/experiments/022)
+  TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && FACES=all FORGET=none RUN=runs/student-faces benchmarks/recipes/student_plate_glyphs.sh && FACES=all ROUNDS=1 benchmarks/recipes/teacher_plate_glyphs.sh"}
+  TEACHER_NOTE=${TEACHER_NOTE-"; then one round (6 x 800 steps) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces (plates synth --hanzi-faces all), with the pseudo-labels and permuted plates of that recipe's student (docs/experiments/022)"} ;;
+esac
+SHIP=()
+[ "${SHIP_STUDENT:-1}" = 0 ] || SHIP+=(models/student)
 done_run "$TEACHER" && SHIP+=(models/teacher)
-# benchmarked beside the student: the shipped teacher too when no new one replaces it
-BENCH=("${SHIP[@]}")
-[ ${#SHIP[@]} = 2 ] || [ ! -f models/teacher/keras/model.keras ] || BENCH+=(models/teacher)
-echo "shipping $MODEL into models/student" && done_run "$TEACHER" && echo "shipping $TEACHER into models/teacher"
+[ ${#SHIP[@]} -gt 0 ] || { echo "nothing to ship (SHIP_STUDENT=0 and no finished TEACHER run)" >&2; exit 2; }
+# benchmarked: the student and, shipped now or before, the teacher
+BENCH=(models/student)
+{ done_run "$TEACHER" || [ -f models/teacher/keras/model.keras ]; } && BENCH+=(models/teacher)
+[ "${SHIP_STUDENT:-1}" = 0 ] || echo "shipping $MODEL into models/student"
+done_run "$TEACHER" && echo "shipping $TEACHER into models/teacher"
 # each shipped folder is rebuilt in place (export reports record models/<name>/keras as their source);
 # the previous one waits beside it and comes back if any step fails
 restore() { for out in "${SHIP[@]}"; do [ -d $out.previous ] && rm -rf $out && mv $out.previous $out && echo "restored $out" >&2; done; }
 for out in "${SHIP[@]}"; do rm -rf $out.previous && { [ ! -d $out ] || mv $out $out.previous; }; mkdir -p $out/keras; done
 trap restore ERR
-cp $MODEL/model.keras $MODEL/labels.json models/student/keras/
 done_run "$TEACHER" && cp $TEACHER/model.keras $TEACHER/labels.json models/teacher/keras/
-OUT=models/student
-exp=(--parity-data $DEV_HELD)
-int8=(--int8 --data $DEV_TRAIN)
-step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8 "${exp[@]}" "${int8[@]}"
-step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8-float-ends "${exp[@]}" "${int8[@]}" --float-ends
-step $B/deploy tflite $OUT/keras --out $OUT/tflite-fp32 "${exp[@]}"
-step $B/deploy onnx $OUT/keras --out $OUT/onnx-fp32 "${exp[@]}"
-step $B/deploy onnx $OUT/keras --out $OUT/onnx-int8 "${exp[@]}" "${int8[@]}"
+if [ "${SHIP_STUDENT:-1}" != 0 ]; then
+  cp $MODEL/model.keras $MODEL/labels.json models/student/keras/
+  OUT=models/student
+  exp=(--parity-data $DEV_HELD)
+  int8=(--int8 --data $DEV_TRAIN)
+  step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8 "${exp[@]}" "${int8[@]}"
+  step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8-float-ends "${exp[@]}" "${int8[@]}" --float-ends
+  step $B/deploy tflite $OUT/keras --out $OUT/tflite-fp32 "${exp[@]}"
+  step $B/deploy onnx $OUT/keras --out $OUT/onnx-fp32 "${exp[@]}"
+  step $B/deploy onnx $OUT/keras --out $OUT/onnx-int8 "${exp[@]}" "${int8[@]}"
+fi
 step $B/benchmarks run "${BENCH[@]}" --data $DEV_HELD --threads 1 --name reference_models_dev --out benchmarks/results \
   --title "shipped models on the held-out half of plates-real-dev (accuracy, size, latency at 1 thread)"
 step $B/benchmarks accuracy "${BENCH[@]}" --data $VAL --name reference_models_val --out benchmarks/results \
@@ -58,14 +69,14 @@ size_of() { $B/python -c 'import json, sys; i = json.load(open(sys.argv[1]))["in
 STUDENT_RECIPE=${STUDENT_RECIPE:-benchmarks/recipes/reference_models.sh}
 STUDENT_NOTE=${STUDENT_NOTE-"; then round 6 widened to a 32x128 input (its convolutions kept, new heads) and fine-tuned on its pseudo-labels; then with tilted, sheared and tighter crops (docs/experiments/017); then two rounds that add 20,000 character-permuted plates of the real crops (the plates-real-dev training half and that round's pseudo-labels) each; then two rounds on synthetic plates half of which draw 0, C, D, G, Q in the plate's straight-sided shapes, each with fresh pseudo-labels and permuted plates (docs/experiments/020)"}
 step $B/benchmarks card models/student --samples models/samples "${RESULTS[@]}" \
-  --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, $(size_of $MODEL)" \
+  --title "Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, $(size_of models/student/keras)" \
   --trained-on "$TRAINED_ON (each later round fine-tunes the previous one with them; from round 5, crops up to 15% looser per side)${STUDENT_NOTE:-}; int8 calibrated on the plates-real-dev training half" \
   --recipe "$STUDENT_RECIPE && benchmarks/recipes/ship_models.sh   # shipped: $MODEL"
 if done_run "$TEACHER"; then
   step $B/benchmarks card models/teacher --samples models/samples "${RESULTS[@]}" \
-    --title "Reference teacher: ResNet-18, width 32, $(size_of $TEACHER) (a Keras folder for compress slim / distill)" \
-    --trained-on "$TRAINED_ON (those the shipped student's last round gave), and 20,000 character-permuted plates of the real crops; crops looser, tighter, tilted and sheared as the student's" \
-    --recipe "benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/ship_models.sh   # shipped: $TEACHER"
+    --title "Reference teacher: ResNet-18, width 32, $(size_of models/teacher/keras) (a Keras folder for compress slim / distill)" \
+    --trained-on "$TRAINED_ON (those the shipped student's last round gave), and 20,000 character-permuted plates of the real crops; crops looser, tighter, tilted and sheared as the student's${TEACHER_NOTE:-}" \
+    --recipe "${TEACHER_RECIPE:-benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh} && benchmarks/recipes/ship_models.sh   # shipped: $TEACHER"
 fi
 trap - ERR
 for out in "${SHIP[@]}"; do rm -rf $out.previous; done
