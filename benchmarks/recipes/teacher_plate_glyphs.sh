@@ -4,11 +4,12 @@
 # of them and their Hanzi from FACES (e.g. all: plates synth --hanzi-faces; unset: the default
 # set), the real-dev training half x10, the pseudo-labels that LABELLER (default: the student of
 # 022) gives plates-real-unlabelled, and the plates permuted from them. TEACHER (default: the
-# shipped teacher) fine-tuned ROUNDS (default 2) x EPOCHS (6) x 800 steps at lr 1.5e-3, each round
-# from the one before (RUN-rK; RUN default runs/teacher-glyphs). Selection on plates-real-val,
-# never trained on. Resumable: rerun to continue.
+# last round of reference_teacher.sh, which the teacher of 022 started from) fine-tuned ROUNDS
+# (default 2) x EPOCHS (6) x 800 steps at lr 1.5e-3, each round from the one before (RUN-rK; RUN
+# default runs/teacher-glyphs). Selection on plates-real-val, never trained on. Resumable: rerun
+# to continue.
 source "$(dirname "$0")/setup.sh"
-TEACHER=${TEACHER:-models/teacher/keras}
+TEACHER=${TEACHER:-$R/ref-teacher-r4}
 LABELLER=${LABELLER:-$R/student-faces}
 ROUNDED=${ROUNDED:-0.5}
 ROUNDS=${ROUNDS:-2}
