@@ -13,17 +13,9 @@ source "$(dirname "$0")/setup.sh"
 EPOCHS=${EPOCHS:-8}
 EPOCHS2=${EPOCHS2:-6}
 ROUNDS=${ROUNDS:-4}
-PERMUTED=${PERMUTED:-20000}
 BASE=${BASE:-$R/student-permuted-r2}
-UNL=../shared/data/plates-real-unlabelled
-pseudo=$R/pseudo-$(basename $BASE).txt perm=$R/permuted-$(basename $BASE)
-[ -f $pseudo ] || step $B/teacher pseudo-label $BASE --unlabelled $UNL --out $pseudo --threshold 0.9 \
-  --head-threshold char1=0.99
-[ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n $PERMUTED
-T=(--train $R/synth-v6-100k --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm
-  --val ../shared/data/plates-real-val --batch-size 64 --quiet --input-size 32x128 --width 32 --strides 1,2,2,2x1
-  --steps-per-epoch 800 --loss ce --label-smoothing 0 --ema 0.999 --zoom-out 0.15 --zoom-in 0.04 --rotate 5
-  --shear 5 --checkpoint-every 200)
+pseudo_sources $BASE
+T=(--train $R/synth-v6-100k --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm "${REF_TEACHER[@]}")
 run_of() { [ $1 = 1 ] && echo $R/ref-teacher || echo $R/ref-teacher-r$1; }
 done_run $(run_of 1) || step $B/teacher train "${T[@]}" --run $(run_of 1) --epochs $EPOCHS --lr 2e-3
 for k in $(seq 2 $ROUNDS); do

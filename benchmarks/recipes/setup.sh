@@ -8,6 +8,9 @@
 # the report. int8 keeps in float only the ops XNNPACK has no int8 kernel for (the whitening's
 # one-number scale, the softmaxes), so XNNPACK takes the whole graph; float-ends also keeps the
 # whole input normalisation in float (= --keep-float normalise --keep-float SOFTMAX).
+# pseudo_sources LABELLER [PROVINCE_T]: the pseudo-labels LABELLER gives plates-real-unlabelled (character
+# heads at 0.9, the province at PROVINCE_T, default 0.99) in $pseudo, and PERMUTED (20000) plates permuted
+# from them and the real-dev training half in $perm; both named after LABELLER (and a non-default PROVINCE_T).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=.venv/bin
@@ -16,6 +19,10 @@ step() { echo "+ $(date +%T) $*"; "$@"; }
 # the v4 student: stride-1 minimalistic MobileNetV3-Small, width 0.5, 64-channel neck (add --epochs)
 S1_A05=(--arch small --minimalistic --stem-stride 1 --alpha 0.5 --neck 64 --input-size 32x96 --normalisation whiten
   --steps-per-epoch 800 --label-smoothing 0 --ema 0.999)
+# the reference teacher (ResNet-18 at width 32, 32x128) and how it trains, selected on plates-real-val (add --train)
+REF_TEACHER=(--val ../shared/data/plates-real-val --batch-size 64 --quiet --input-size 32x128 --width 32
+  --strides 1,2,2,2x1 --steps-per-epoch 800 --loss ce --label-smoothing 0 --ema 0.999 --zoom-out 0.15 --zoom-in 0.04
+  --rotate 5 --shear 5 --checkpoint-every 200)
 TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
 done_run() { { [ -f "$1/model.keras" ] || [ -f "$1/model.h5" ]; } && [ -f "$1/eval.json" ]; }  # .h5: QAT runs
 export_all() {
@@ -32,4 +39,13 @@ export_all() {
       onnx-int8) step $B/deploy onnx $m --out $out "${exp[@]}" "${int8[@]}" ;;
     esac
   done
+}
+pseudo_sources() {
+  local t=${2:-0.99} tag
+  tag=$(basename "$1")
+  [ "$t" = 0.99 ] || tag=$tag-province$t
+  pseudo=$R/pseudo-$tag.txt perm=$R/permuted-$tag
+  [ -f $pseudo ] || step $B/teacher pseudo-label "$1" --unlabelled ../shared/data/plates-real-unlabelled --out $pseudo \
+    --threshold 0.9 --head-threshold char1=$t
+  [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n ${PERMUTED:-20000}
 }

@@ -22,8 +22,6 @@ BASE=${BASE:-models/student/keras}
 FORGET=${FORGET:-$R/student-forget}
 ROUNDED=${ROUNDED:-0.5}
 RUN=${RUN:-$R/student-rounded}
-PERMUTED=${PERMUTED:-20000}
-UNL=../shared/data/plates-real-unlabelled
 V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-100k
 AUG=(--zoom-out 0.15 --zoom-in 0.04 --rotate 5 --shear 5)
 S=("${S1_A05[@]}" --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
@@ -35,12 +33,7 @@ if [ "$FORGET" != none ]; then
     --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
   LABELLER=$FORGET
 fi
-PROVINCE_T=${PROVINCE_T:-0.99} tag=$(basename $LABELLER)
-[ "$PROVINCE_T" = 0.99 ] || tag=$tag-province$PROVINCE_T
-pseudo=$R/pseudo-$tag.txt perm=$R/permuted-$tag
-[ -f $pseudo ] || step $B/teacher pseudo-label $LABELLER --unlabelled $UNL --out $pseudo --threshold 0.9 \
-  --head-threshold char1=$PROVINCE_T
-[ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n $PERMUTED
+pseudo_sources $LABELLER ${PROVINCE_T:-}
 faces=()
 [ -z "${FACES:-}" ] || { faces=(--hanzi-faces "$FACES"); V6=$V6-faces-${FACES//,/-} SYN=$SYN-faces-${FACES//,/-}; }
 if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi

@@ -13,18 +13,11 @@ TEACHER=${TEACHER:-$R/ref-teacher-r4}
 LABELLER=${LABELLER:-$R/student-faces}
 ROUNDED=${ROUNDED:-0.5}
 ROUNDS=${ROUNDS:-2}
-UNL=../shared/data/plates-real-unlabelled
 SYN=$R/synth-rounded$ROUNDED-100k faces=()
 [ -z "${FACES:-}" ] || { faces=(--hanzi-faces "$FACES"); SYN=$SYN-faces-${FACES//,/-}; }
-pseudo=$R/pseudo-$(basename $LABELLER).txt perm=$R/permuted-$(basename $LABELLER)
 [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED "${faces[@]}" --quiet
-[ -f $pseudo ] || step $B/teacher pseudo-label $LABELLER --unlabelled $UNL --out $pseudo --threshold 0.9 \
-  --head-threshold char1=0.99
-[ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n ${PERMUTED:-20000}
-T=(--train $SYN --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm
-  --val ../shared/data/plates-real-val --batch-size 64 --quiet --input-size 32x128 --width 32 --strides 1,2,2,2x1
-  --steps-per-epoch 800 --loss ce --label-smoothing 0 --ema 0.999 --zoom-out 0.15 --zoom-in 0.04 --rotate 5
-  --shear 5 --checkpoint-every 200)
+pseudo_sources $LABELLER
+T=(--train $SYN --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm "${REF_TEACHER[@]}")
 prev=$TEACHER
 for k in $(seq 1 $ROUNDS); do
   run=${RUN:-$R/teacher-glyphs}-r$k
