@@ -39,7 +39,7 @@ def cmd_permute(args: argparse.Namespace) -> int:
     spec = default_spec()
     samples = read_sources(args.source, spec)
     donors = read_sources(args.province_donors, spec) if args.province_donors else None
-    config = PermuteConfig(args.count, args.seed, donor_share=args.donor_share)
+    config = PermuteConfig(args.count, args.seed, donor_share=args.donor_share, province_power=args.province_power)
     if args.no_balance:
         config = dataclasses.replace(config, balance_first=False, balance_glyphs=0.0)
     print(permute(samples, spec, args.out, config, donors))
@@ -126,6 +126,14 @@ def _add_permute(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="draw every cell from the same position of a random crop (by default the province is drawn uniformly "
         "over the provinces present, and half the other cells' characters uniformly, from any position)",
+    )
+    p.add_argument(
+        "--province-power",
+        type=share,
+        default=0.0,
+        metavar="P",
+        help="draw a province in proportion to (crops holding it) ** P: 0 uniform over the provinces present "
+        "(default), 1 the real mix; between, a province of a few crops is not shown as often as a common one",
     )
     p.add_argument(
         "--province-donors",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, count, parse_size, probability, run
+from plates.cli_support import add_common, count, parse_size, probability, run, share
 from plates.train_cli import add_train_options, parse_weights, run_training
 
 
@@ -84,9 +84,11 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
 
     head_thresholds = tuple(parse_weights(args.head_threshold, "--head-threshold").items())  # OptionError
     try:
-        config = PseudoLabelConfig(args.threshold, args.min_char_heads, head_thresholds=head_thresholds)
-    except ValueError as exc:  # a threshold outside (0, 1]
-        raise DataError(f"--head-threshold: {exc}") from None
+        config = PseudoLabelConfig(
+            args.threshold, args.min_char_heads, head_thresholds=head_thresholds, min_colour_share=args.min_colour_share
+        )
+    except ValueError as exc:  # a threshold outside (0, 1], a colour share of 1
+        raise DataError(f"pseudo-label: {exc}") from None
     readers = [load_model(folder) for folder in args.model]
     paths = [p for folder in args.unlabelled for p in list_images(folder)]
     result = pseudo_label(readers, paths, config)
@@ -148,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="HEAD=T",
         help="a stricter (or looser) threshold for one head, e.g. char1=0.99 for the province",
+    )
+    p.add_argument(
+        "--min-colour-share",
+        type=share,
+        default=0.05,
+        metavar="F",
+        help="reject a crop read as a blue, yellow or green plate when fewer than this share of its pixels show "
+        "that colour (grilles, bumpers); 0 = no check",
     )
     p.set_defaults(func=cmd_pseudo_label)
     return parser

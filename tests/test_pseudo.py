@@ -98,6 +98,37 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     assert exit_.value.code == 2
 
 
+def test_a_confident_read_of_a_crop_without_the_plate_colour_is_rejected(tmp_path, spec, monkeypatch):
+    """A grille read as a blue plate with sure characters (as a model taught by earlier rounds'
+    labels does) is rejected by its pixels; a dark blue plate, a white plate and a crop whose
+    colour is unsure are not checked away."""
+    import plates.training
+    from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label
+
+    folder = tmp_path / "crops"
+    folder.mkdir()
+    grille = np.tile(np.array([40, 200], np.uint8).repeat(3)[None, :, None], (16, 10, 3))[:, :60]
+    Image.fromarray(grille).save(folder / "0-grille.png")
+    Image.new("RGB", (60, 16), (25, 35, 70)).save(folder / "1-dark-blue.png")
+    Image.new("RGB", (60, 16), (200, 200, 200)).save(folder / "2-white.png")
+    Image.fromarray(grille).save(folder / "3-grille-colour-unsure.png")
+    colours = ("blue", "blue", "white", "blue")
+    truth = np.stack([encode(spec, "浙A11111", {"colour": c, "layout": "single"}) for c in colours])
+    sure = np.ones(truth.shape, bool)
+    sure[3, spec.names.index("colour")] = False
+    probs = _probs(spec, truth, sure)
+    monkeypatch.setattr(plates.training, "predict_probs", lambda model, images, batch_size=256: probs)
+    readers = [(None, ModelInfo(spec, 16, 48))]
+    result = pseudo_label(readers, list_images(folder), PseudoLabelConfig())
+    kept = [p.rsplit("/", 1)[1] for p in result.samples.paths]
+    assert kept == ["1-dark-blue.png", "2-white.png", "3-grille-colour-unsure.png"], kept
+    assert result.stats["rejected_off_colour"] == 1 and result.rejected[0].endswith("0-grille.png")
+    unchecked = pseudo_label(readers, list_images(folder), PseudoLabelConfig(min_colour_share=0))
+    assert len(unchecked.samples) == 4 and unchecked.stats["rejected_off_colour"] == 0
+    with pytest.raises(ValueError, match="min_colour_share"):
+        PseudoLabelConfig(min_colour_share=1.0)
+
+
 def test_several_models_label_with_their_mean_probabilities(tmp_path, spec, monkeypatch):
     """A second opinion: where two readers disagree, the mean falls below the threshold and the
     head stays masked; where both are sure of the same class it is kept. Readers at different

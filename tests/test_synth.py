@@ -225,6 +225,28 @@ def test_permuted_plates_carry_their_donors_characters_at_each_position(tmp_path
     assert moved > 100  # half the other cells are drawn by character, from any position
 
 
+def test_province_power_draws_provinces_by_how_many_crops_hold_them(tmp_path, spec):
+    """Power 0 draws the provinces present uniformly, power 1 as often as the crops hold them."""
+    from PIL import Image
+
+    from plates.readers import Samples, read_any
+    from plates.synth.permute import PermuteConfig, permute
+
+    texts = ["皖A11111", "皖B22222", "皖C33333", "苏D45678"]
+    paths = []
+    for k in range(len(texts)):
+        paths.append(str(tmp_path / f"{k}.png"))
+        Image.fromarray(_layout_crop(lambda q, k=k: 100 + 30 * k + 3 * q, 94, 24, 1.0, 0.0)).save(paths[-1])
+    real = Samples(paths, np.stack([encode(spec, t) for t in texts]))
+    shares = {}
+    for power in (0.0, 1.0):
+        made = read_any(permute(real, spec, tmp_path / f"p{power}", PermuteConfig(400, 4, province_power=power)), spec)
+        shares[power] = Counter(text[0] for text in made.texts(spec))["苏"] / 400
+    assert 0.4 < shares[0.0] < 0.6 and 0.17 < shares[1.0] < 0.33, shares  # a half, then a quarter
+    with pytest.raises(DataError, match="province power"):
+        PermuteConfig(province_power=2.0)
+
+
 def test_province_donors_give_province_cells_only_of_the_base_crops_colour(tmp_path, spec):
     """Donor plates (e.g. synthetic) add provinces the real crops lack, but only as province cells
     on real base crops, and from a donor of the base's colour where one exists."""

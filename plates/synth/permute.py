@@ -11,7 +11,10 @@ donors' characters.
 
 Donors are balanced, since real sets are not: the province donor is drawn uniformly over the
 provinces present (a dev set that is 96% one province would keep teaching that every plate is
-that province), and half the other cells draw their character uniformly over the characters
+that province), or, with ``province_power`` p, in proportion to the number of crops holding a
+province to the power p: a province held by one crop but drawn as often as one held by a
+thousand shows that one crop's glyph (and its camera's look) on every twelfth plate, which
+teaches that look more than the province. Half the other cells draw their character uniformly over the characters
 present at any position that may hold it (a letter of position 4 can fill position 2), so that
 glyphs the real crops rarely show at a position (C, Q, G after the province) are seen there
 often, while the other half keep the real mix (mostly digits)."""
@@ -48,6 +51,9 @@ class PermuteConfig:
     count: int = 5000
     seed: int = 0
     balance_first: bool = True  # draw the province donor uniformly over provinces
+    # with balance_first: a province's draw weight is (crops holding it) ** province_power; 0 is
+    # uniform over the provinces present, 1 the real mix
+    province_power: float = 0.0
     # the share of the other positions' cells whose character is drawn uniformly, from any position
     # (the rest keep the real mix of that position: plates are mostly digits)
     balance_glyphs: float = 0.5
@@ -61,6 +67,8 @@ class PermuteConfig:
     def __post_init__(self) -> None:
         if self.donor_share is not None and not 0.0 <= self.donor_share <= 1.0:
             raise DataError(f"the donor share must be in [0, 1], got {self.donor_share}")
+        if not 0.0 <= self.province_power <= 1.0:
+            raise DataError(f"the province power must be in [0, 1], got {self.province_power}")
 
 
 def _layout_mm() -> tuple[np.ndarray, float, np.ndarray]:
@@ -300,7 +308,11 @@ def _recombine(
             if pos == 0 and donated and rng.random() < (config.donor_share or 0.0):
                 pool = donated
             classes = sorted(pool)
-            cls = classes[int(rng.integers(len(classes)))]
+            if pos == 0 and config.province_power:
+                weight = np.array([len(pool[c]) for c in classes], np.float64) ** config.province_power
+                cls = classes[int(rng.choice(len(classes), p=weight / weight.sum()))]
+            else:
+                cls = classes[int(rng.integers(len(classes)))]
             options = pool[cls]
             if colour is not None and base.label[colour] >= 0:
                 same = [cq for cq in options if cells[cq[0]].label[colour] == base.label[colour]]
