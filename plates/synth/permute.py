@@ -14,8 +14,8 @@ provinces present (a dev set that is 96% one province would keep teaching that e
 that province), or, with ``province_power`` p, in proportion to the number of crops holding a
 province to the power p: a province held by one crop but drawn as often as one held by a
 thousand shows that one crop's glyph (and its camera's look) on every twelfth plate, which
-teaches that look more than the province. Half the other cells draw their character uniformly over the characters
-present at any position that may hold it (a letter of position 4 can fill position 2), so that
+teaches that look more than the province. Half the other cells draw their character uniformly
+over the characters present at any position that may hold it (a letter of position 4 can fill position 2), so that
 glyphs the real crops rarely show at a position (C, Q, G after the province) are seen there
 often, while the other half keep the real mix (mostly digits)."""
 
@@ -50,7 +50,7 @@ class PermuteConfig:
 
     count: int = 5000
     seed: int = 0
-    balance_first: bool = True  # draw the province donor uniformly over provinces
+    balance_first: bool = True  # draw the province donor by province (uniformly, or by province_power)
     # with balance_first: a province's draw weight is (crops holding it) ** province_power; 0 is
     # uniform over the provinces present, 1 the real mix
     province_power: float = 0.0
