@@ -87,8 +87,8 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
         config = PseudoLabelConfig(
             args.threshold, args.min_char_heads, head_thresholds=head_thresholds, min_colour_share=args.min_colour_share
         )
-    except ValueError as exc:  # a threshold outside (0, 1], a colour share of 1
-        raise DataError(f"pseudo-label: {exc}") from None
+    except ValueError as exc:  # a head threshold outside (0, 1]; argparse checked the other options
+        raise DataError(f"--head-threshold: {exc}") from None
     readers = [load_model(folder) for folder in args.model]
     paths = [p for folder in args.unlabelled for p in list_images(folder)]
     result = pseudo_label(readers, paths, config)
