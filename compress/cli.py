@@ -1,4 +1,4 @@
-"""``compress``: network slimming, knowledge distillation and quantisation-aware training.
+"""``compress``: network slimming, knowledge distillation, quantisation-aware training and model soups.
 
 Each command reads a model folder (model.keras + labels.json) and writes a new one, so
 stages chain: teacher -> slim -> distill -> qat -> deploy."""
@@ -132,6 +132,44 @@ def cmd_qat(args: argparse.Namespace) -> int:
     return 0
 
 
+SOUP_RECIPES = ("uniform", "greedy")  # compress.soup.SOUP_RECIPES (importing it starts TensorFlow)
+
+
+def cmd_soup(args: argparse.Namespace) -> int:
+    from compress.soup import SOUP_RECIPES as PICKS_ON_VAL
+    from compress.soup import make_soup, save_soup
+    from plates.bundle import read_labels
+    from plates.evaluate import summary_lines, write_eval
+    from plates.metrics import evaluate
+    from plates.pipeline import load_images
+    from plates.readers import read_sources
+    from plates.training import predict_probs
+
+    if PICKS_ON_VAL[args.recipe] and not args.val:
+        raise PlateError(f"--recipe {args.recipe} picks ingredients on a validation set: give --val DATA")
+    score = None
+    if args.val:
+        first = read_labels(args.models[0])
+        samples = read_sources(args.val, first.spec)
+        images = load_images(samples, first.size)
+        last: dict = {}
+
+        def score(model, info) -> float:
+            last["probs"] = predict_probs(model, images, args.eval_batch_size)
+            last["metrics"] = evaluate(info.spec, samples.labels, last["probs"])
+            return float(last["metrics"]["plate_accuracy"])
+
+    soup = make_soup(args.models, args.recipe, score)
+    out = save_soup(args.out, soup)
+    for name in soup.ingredients:
+        print(f"  ingredient {name}" + (f": {soup.scores[name]:.4f}" if name in soup.scores else ""))
+    if score is not None:  # the last call scored the soup itself
+        print("\n".join(summary_lines(last["metrics"])))
+        write_eval(out, soup.model.name, last["metrics"], soup.info, samples.labels, last["probs"], {"data": args.val})
+    print(f"{out}: {args.recipe} soup of {len(soup.ingredients)} of {len(args.models)} models")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="compress", description=__doc__)
     add_common(parser)
@@ -158,6 +196,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_train_options(p, epochs=2, lr=2e-4)
     p.set_defaults(func=cmd_qat)
+    p = sub.add_parser(
+        "soup", help="average the weights of several fine-tunes of one model into one model of the same size"
+    )
+    p.add_argument("models", nargs="+", metavar="MODEL", help="model folders fine-tuned from the same start")
+    p.add_argument("--out", required=True, help="model folder to write (model.keras, labels.json, soup.json)")
+    p.add_argument(
+        "--recipe",
+        choices=SOUP_RECIPES,
+        default="uniform",
+        help="uniform: every model; greedy: best-first on --val, each kept only if the soup reads no fewer plates",
+    )
+    p.add_argument("--val", action="append", metavar="DATA", help="labelled set to score models and soup on")
+    p.add_argument("--eval-batch-size", type=count, default=256)
+    p.set_defaults(func=cmd_soup)
     from compress.slim_cli import add_slim_parsers
 
     add_slim_parsers(sub, add_train_options)

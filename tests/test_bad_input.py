@@ -439,6 +439,18 @@ CASES = [
         lambda w: "nope",
     ),
     Case(
+        "soup-missing-model",
+        lambda w: ["compress", "soup", str(w.model), w.p("nope"), "--out", w.p("so")],
+        lambda w: "nope",
+        absent=lambda w: [w.root / "so"],
+    ),
+    Case(
+        "soup-greedy-without-val",
+        lambda w: ["compress", "soup", str(w.model), str(w.model), "--recipe", "greedy", "--out", w.p("so2")],
+        lambda w: "--val",
+        absent=lambda w: [w.root / "so2"],
+    ),
+    Case(
         "sensitivity-missing-data",
         lambda w: ["compress", "sensitivity", str(w.model), "--data", w.p("nope"), "--out", w.p("se")],
         lambda w: "nope",

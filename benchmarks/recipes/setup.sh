@@ -12,6 +12,8 @@
 # heads at 0.9, the province at PROVINCE_T, default 0.99) in $pseudo, and PERMUTED (20000) plates permuted
 # from them and the real-dev training half in $perm; both named after LABELLER (and a non-default PROVINCE_T);
 # PROVINCE_POWER (default 0: uniform over the provinces present): plates permute --province-power.
+# MIN_COLOUR_SHARE (default 0: no check, as the shipped models' labels were made; 0.05 is the toolkit's
+# default): teacher pseudo-label --min-colour-share; a non-zero share adds -colour to both names.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=.venv/bin
@@ -45,9 +47,10 @@ pseudo_sources() {
   local t=${2:-0.99} tag
   tag=$(basename "$1")
   [ "$t" = 0.99 ] || tag=$tag-province$t
+  [ "${MIN_COLOUR_SHARE:-0}" = 0 ] || tag=$tag-colour
   pseudo=$R/pseudo-$tag.txt perm=$R/permuted-$tag power=()
   [ "${PROVINCE_POWER:-0}" = 0 ] || { perm=$perm-power$PROVINCE_POWER power=(--province-power $PROVINCE_POWER); }
   [ -f $pseudo ] || step $B/teacher pseudo-label "$1" --unlabelled ../shared/data/plates-real-unlabelled --out $pseudo \
-    --threshold 0.9 --head-threshold char1=$t
+    --threshold 0.9 --head-threshold char1=$t --min-colour-share ${MIN_COLOUR_SHARE:-0}
   [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n ${PERMUTED:-20000} "${power[@]}"
 }
