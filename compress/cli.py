@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from compress.soup import SOUP_RECIPES
 from plates.cli_support import add_common, count, run
 from plates.errors import PlateError
 from plates.train_cli import add_train_options, run_training
@@ -132,11 +133,7 @@ def cmd_qat(args: argparse.Namespace) -> int:
     return 0
 
 
-SOUP_RECIPES = ("uniform", "greedy")  # compress.soup.SOUP_RECIPES (importing it starts TensorFlow)
-
-
 def cmd_soup(args: argparse.Namespace) -> int:
-    from compress.soup import SOUP_RECIPES as PICKS_ON_VAL
     from compress.soup import make_soup, save_soup
     from plates.bundle import read_labels
     from plates.evaluate import summary_lines, write_eval
@@ -145,7 +142,7 @@ def cmd_soup(args: argparse.Namespace) -> int:
     from plates.readers import read_sources
     from plates.training import predict_probs
 
-    if PICKS_ON_VAL[args.recipe] and not args.val:
+    if SOUP_RECIPES[args.recipe] and not args.val:
         raise PlateError(f"--recipe {args.recipe} picks ingredients on a validation set: give --val DATA")
     score = None
     if args.val:
@@ -203,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="model folder to write (model.keras, labels.json, soup.json)")
     p.add_argument(
         "--recipe",
-        choices=SOUP_RECIPES,
+        choices=tuple(SOUP_RECIPES),
         default="uniform",
         help="uniform: every model; greedy: best-first on --val, each kept only if the soup reads no fewer plates",
     )

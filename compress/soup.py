@@ -21,13 +21,15 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from plates.bundle import ModelInfo
 from plates.errors import ModelError, SpecError
-from plates.keras import keras
+
+if TYPE_CHECKING:  # importing Keras starts TensorFlow; the CLI reads SOUP_RECIPES without it
+    from plates.keras import keras
 
 logger = logging.getLogger("plates")
 
@@ -104,19 +106,17 @@ def make_soup(
     weights = {n: m.get_weights() for n, m in zip(names, models, strict=True)}
     scores = {n: score(m, i) for n, m, i in zip(names, models, infos, strict=True)} if score else {}
     soup = models[0]  # its graph carries the averaged weights; the others are only read
-    order = sorted(names, key=lambda n: -scores[n]) if SOUP_RECIPES[recipe] else names
-    chosen = [order[0]]
+    chosen = names
     if SOUP_RECIPES[recipe]:  # greedy: keep an ingredient only if the soup reads at least as many plates
-        best = scores[order[0]]
-        for name in order[1:]:
+        first, *rest = sorted(names, key=lambda n: -scores[n])
+        chosen, best = [first], scores[first]
+        for name in rest:
             soup.set_weights(mean_weights([weights[n] for n in [*chosen, name]]))
             trial = score(soup, infos[0])  # type: ignore[misc]
             logger.info("soup + %s: %.4f (best so far %.4f)", name, trial, best)
             if trial >= best:
                 chosen.append(name)
                 best = trial
-    else:
-        chosen = order
     soup.set_weights(mean_weights([weights[n] for n in chosen]))
     if score is not None:
         scores["soup"] = score(soup, infos[0])
