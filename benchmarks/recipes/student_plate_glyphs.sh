@@ -14,6 +14,8 @@
 #      with ROUNDED (default 0.5) of them drawn in the plate's round letters; ROUNDED=0 is the
 #      control (the v6 plates); DEV_X (10): repeats of the real-dev training half (96% 皖)
 # PROVINCE_T (0.99): the province head's pseudo-label threshold (the other heads take 0.9)
+# ZOOM_IN (0.04), ZOOM_OUT (0.15): how much tighter / looser per side the training crops may be
+# (docs/experiments/025)
 # FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
 # docs/experiments/022); unset: the generator's default set
 # Selection on plates-real-val, never trained on.
@@ -23,7 +25,7 @@ FORGET=${FORGET:-$R/student-forget}
 ROUNDED=${ROUNDED:-0.5}
 RUN=${RUN:-$R/student-rounded}
 V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-100k
-AUG=(--zoom-out 0.15 --zoom-in 0.04 --rotate 5 --shear 5)
+AUG=(--zoom-out "${ZOOM_OUT:-0.15}" --zoom-in "${ZOOM_IN:-0.04}" --rotate 5 --shear 5)
 S=("${S1_A05[@]}" --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
 [ "$FORGET" = none ] || [ -f $V6/labels.txt ] || step $B/plates synth --out $V6 -n 100000 --quiet
 [ -f $R/real-dev-split/val.txt ] || step $B/plates split ../shared/data/plates-real-dev --fraction 0.5 --seed 0 --out $R/real-dev-split
