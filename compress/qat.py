@@ -1,7 +1,8 @@
 """Quantisation-aware training with tensorflow-model-optimization.
 
 tfmot's default 8-bit registry refuses the layers it has no entry for (squeeze-excite
-``Multiply``, hard-swish / hard-sigmoid, the normalisers); they get
+``Multiply``, hard-swish / hard-sigmoid, the normalisers, the attention pooling, the ``Average``
+of two readers' heads); they get
 ``plates.quantize_config.OutputQuantizeConfig``, a fake-quant on their output only.
 
 tfmot starts every activation range at [-6, 6] and moves it with an EMA of decay 0.999, so a
@@ -17,10 +18,17 @@ import numpy as np
 
 from plates import logger
 from plates.keras import keras, tfmot
-from plates.layers import NORMALISERS, HardSigmoid, HardSwish
+from plates.layers import NORMALISERS, AttentionPool, HardSigmoid, HardSwish
 from plates.quantize_config import OutputQuantizeConfig, qat_objects
 
-OUTPUT_ONLY = (HardSwish, HardSigmoid, keras.layers.Multiply, *NORMALISERS.values())
+OUTPUT_ONLY = (
+    HardSwish,
+    HardSigmoid,
+    keras.layers.Multiply,
+    keras.layers.Average,
+    AttentionPool,
+    *NORMALISERS.values(),
+)
 
 
 def scope() -> dict:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -256,11 +257,14 @@ def _view(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarr
     return np.asarray(Image.fromarray(a).resize((w, h), Image.Resampling.BILINEAR))
 
 
-def crop_views(images: np.ndarray, views: int) -> np.ndarray:
-    """``(N * views, H, W, 3)`` uint8: each image's ``VIEWS[views]`` crops, image by image."""
-    if views not in VIEWS:
-        raise ValueError(f"views must be one of {sorted(VIEWS)}, got {views}")
-    return np.stack([_view(image, box) for image in np.asarray(images) for box in VIEWS[views]])
+def crop_views(images: np.ndarray, views: int | Sequence[tuple[float, float, float, float]]) -> np.ndarray:
+    """``(N * len(boxes), H, W, 3)`` uint8: each image's crops, image by image; ``views`` is a
+    ``VIEWS`` key or the boxes themselves (as ``VIEWS`` writes them)."""
+    if isinstance(views, int):
+        if views not in VIEWS:
+            raise ValueError(f"views must be one of {sorted(VIEWS)}, got {views}")
+        views = VIEWS[views]
+    return np.stack([_view(image, box) for image in np.asarray(images) for box in views])
 
 
 def mean_over_views(probs_of, images: np.ndarray, views: int = 1) -> dict[str, np.ndarray]:

@@ -123,3 +123,20 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> i
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+# what plates.heads registers (importing it starts TensorFlow; a test keeps the two equal), and
+# the one combination offered on the command line (plates.heads.attach_heads takes any)
+POOLING_NAMES = ("flatten", "attention")
+POOLING_CHOICES = (*POOLING_NAMES, "flatten+attention")
+
+
+def add_pooling_option(group) -> None:
+    """``--pooling``: how the heads read the feature map (``plates.heads``)."""
+    group.add_argument(
+        "--pooling",
+        choices=POOLING_CHOICES,
+        default="flatten",
+        help="flatten: the heads read every position; attention: one attention map over the positions "
+        "per head; flatten+attention: both, each head the mean of the two (plates.heads)",
+    )

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, parse_size, run
+from plates.cli_support import add_common, add_pooling_option, parse_size, run
 from plates.train_cli import add_train_options, run_training
 
 STEM_STRIDES: dict[str, int | tuple[int, int]] = {"1": 1, "2": 2, "2x1": (2, 1)}
@@ -37,6 +37,7 @@ def add_student_options(p: argparse.ArgumentParser) -> None:
         "2x1 (height x width) keeps only the horizontal resolution (2x the MACs)",
     )
     g.add_argument("--neck", type=int, default=128)
+    add_pooling_option(g)
     g.add_argument("--dropout", type=float, default=0.1)
     g.add_argument("--normalisation", choices=("scale", "whiten"), default="scale")
     g.add_argument("--no-attributes", action="store_true")
@@ -57,6 +58,7 @@ def student_builder(args: argparse.Namespace, spec=None):
         args.dropout,
         args.normalisation,
         stem_stride=args.stem_stride,
+        pooling=args.pooling,
     )
     return make
 

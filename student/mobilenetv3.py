@@ -167,8 +167,9 @@ def create_student(
     normalisation: str = "scale",
     *,
     stem_stride: int | tuple[int, int] = 2,
+    pooling: str = "flatten",
 ):
-    """A multi-head MobileNetV3 classifier and its ModelInfo."""
+    """A multi-head MobileNetV3 classifier and its ModelInfo (``pooling``: see ``plates.heads``)."""
     from plates.heads import create_classifier
 
     if arch not in ("small", "large"):
@@ -180,6 +181,7 @@ def create_student(
         normalisation,
         neck,
         dropout,
+        pooling,
         alpha=alpha,
         minimalistic=minimalistic,
         stem_stride=stem_stride,

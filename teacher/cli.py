@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, count, parse_size, probability, run, share
+from plates.cli_support import add_common, add_pooling_option, count, parse_size, probability, run, share
 from plates.train_cli import add_train_options, parse_weights, run_training
 
 
@@ -38,6 +38,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.normalisation,
         args.neck,  # noqa: E731
         args.dropout,
+        args.pooling,
         **kwargs,
     )
     _, info = make()
@@ -101,11 +102,7 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="teacher", description=__doc__)
-    add_common(parser)
-    sub = parser.add_subparsers(metavar="COMMAND")
-    p = sub.add_parser("train", help="train a teacher (seed recipe: per-head CE/LS/focal/GHM, RAdam + warm-up)")
+def add_teacher_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument(
         "--backbone", choices=TEACHER_BACKBONES, default="resnet18", help="the teacher's backbones (teacher.backbones)"
@@ -115,8 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--input-size", type=parse_size, default=(48, 144), help="HEIGHTxWIDTH")
     g.add_argument("--normalisation", choices=("whiten", "scale"), default="whiten")
     g.add_argument("--neck", type=int, default=128, help="1x1 conv channels before the heads")
+    add_pooling_option(g)
     g.add_argument("--dropout", type=float, default=0.1)
     g.add_argument("--no-attributes", action="store_true", help="only character heads")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="teacher", description=__doc__)
+    add_common(parser)
+    sub = parser.add_subparsers(metavar="COMMAND")
+    p = sub.add_parser("train", help="train a teacher (seed recipe: per-head CE/LS/focal/GHM, RAdam + warm-up)")
+    add_teacher_options(p)
     add_train_options(p)
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("eval", help="metrics of a model folder on labelled data")

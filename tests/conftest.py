@@ -33,8 +33,8 @@ def synth_samples(synth_dir, spec):
     return read_any(synth_dir, spec)
 
 
-def tiny_model(spec, size=TINY_SIZE, width=4, neck=8):
+def tiny_model(spec, size=TINY_SIZE, width=4, neck=8, pooling="flatten"):
     import teacher.backbones  # noqa: F401  (registers "tiny")
     from plates.heads import create_classifier
 
-    return create_classifier(spec, size, "tiny", neck=neck, dropout=0.0, width=width)
+    return create_classifier(spec, size, "tiny", neck=neck, dropout=0.0, pooling=pooling, width=width)

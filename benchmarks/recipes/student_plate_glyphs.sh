@@ -16,6 +16,8 @@
 # PROVINCE_T (0.99): the province head's pseudo-label threshold (the other heads take 0.9)
 # ZOOM_IN (0.04), ZOOM_OUT (0.15): how much tighter / looser per side the training crops may be
 # (docs/experiments/025)
+# POOLING (flatten): how the heads read the feature map (student train --pooling); attention takes
+# BASE's backbone and neck and trains new heads (--init-partial; docs/experiments/026)
 # FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
 # docs/experiments/022); unset: the generator's default set
 # Selection on plates-real-val, never trained on.
@@ -27,12 +29,14 @@ RUN=${RUN:-$R/student-rounded}
 V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-100k
 AUG=(--zoom-out "${ZOOM_OUT:-0.15}" --zoom-in "${ZOOM_IN:-0.04}" --rotate 5 --shear 5)
 S=("${S1_A05[@]}" --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
+init=(--init $BASE)
+[ "${POOLING:-flatten}" = flatten ] || init=(--init $BASE --init-partial --pooling $POOLING)
 [ "$FORGET" = none ] || [ -f $V6/labels.txt ] || step $B/plates synth --out $V6 -n 100000 --quiet
 [ -f $R/real-dev-split/val.txt ] || step $B/plates split ../shared/data/plates-real-dev --fraction 0.5 --seed 0 --out $R/real-dev-split
 LABELLER=$BASE
 if [ "$FORGET" != none ]; then
   done_run $FORGET || step $B/student train --train $V6 --train "$R/real-dev-split/train.txt*10" --run $FORGET "${S[@]}" \
-    --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
+    --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}"
   LABELLER=$FORGET
 fi
 pseudo_sources $LABELLER ${PROVINCE_T:-}
@@ -41,4 +45,4 @@ faces=()
 if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
 [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED "${faces[@]}" --quiet
 done_run $RUN || step $B/student train --train $SYN --train "$R/real-dev-split/train.txt*${DEV_X:-10}" --train "$pseudo*4" \
-  --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr 1.5e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
+  --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr 1.5e-3 --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}"

@@ -1,0 +1,50 @@
+"""Do two models make different mistakes? Plate accuracy of each model and of the mean of their
+probabilities (docs/experiments/026).
+
+A pair that reads more together than either alone makes different mistakes: worth one model
+that holds both (e.g. ``--pooling flatten+attention``). Keras fp32, every model at its own input
+size. Run from the repository root (after benchmarks/recipes/setup.sh's split):
+
+    .venv/bin/python benchmarks/recipes/ensemble_probe.py MODEL MODEL [MODEL ...]
+
+plates-real-val is read, never trained on."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from plates.metrics import plate_correct
+from plates.modelio import load_model
+from plates.pipeline import load_images
+from plates.readers import read_sources
+from plates.training import predict_probs
+
+SETS = {"plates-real-val": "../shared/data/plates-real-val", "held-out dev half": "runs/real-dev-split/val.txt"}
+
+
+def plate_accuracy(spec, labels: np.ndarray, members: list[dict[str, np.ndarray]]) -> float:
+    """Full-plate accuracy of the mean of the members' probabilities."""
+    pred = np.stack([np.mean([p[h] for p in members], 0).argmax(-1) for h in spec.names], 1)
+    return float(plate_correct(spec, labels, pred).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="+", help="Keras model folders (the same heads)")
+    args = parser.parse_args()
+    models = [load_model(m) for m in args.models]
+    spec = models[0][1].spec
+    print("| set | " + " | ".join(args.models) + " | mean of all |")
+    print("|---|" + "---:|" * (len(models) + 1))
+    for set_name, src in SETS.items():
+        samples = read_sources([src], spec)
+        probs = [predict_probs(m, load_images(samples, info.size)) for m, info in models]
+        members = [[p] for p in probs] + [probs]
+        cells = [f"{100 * plate_accuracy(spec, samples.labels, m):.1f}" for m in members]
+        print(f"| {set_name} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
