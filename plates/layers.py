@@ -76,13 +76,13 @@ ACTIVATIONS = (HardSigmoid, HardSwish)
 @keras.utils.register_keras_serializable(package="plates")
 class AttentionPool(keras.layers.Layer):
     """``[logits (N, H, W, K), features (N, H, W, C)] -> (N, K * C)``: per slot k, a softmax of
-    its logits plus a learned position bias over the H*W positions, and the features averaged
+    its logits plus a learned position bias over the H*W positions, and the features summed
     under it.
 
     The position bias is what tells the slots apart: the backbone's features say *what* is at
     a position (a digit), hardly *which* character of the plate it is, so content logits alone
     let every middle slot find the same digits. The bias gives each slot a prior over where its
-    character sits; the content logits move the attention from there when the crop does.
+    character sits; the content logits can move the attention from there.
 
     A layer of its own, not stock ``Reshape`` + ``Dot``: Keras' ``Reshape`` reads the batch size
     at run time (SHAPE / STRIDED_SLICE / PACK ops that XNNPACK does not take) and ``Dot`` becomes

@@ -16,8 +16,9 @@
 # PROVINCE_T (0.99): the province head's pseudo-label threshold (the other heads take 0.9)
 # ZOOM_IN (0.04), ZOOM_OUT (0.15): how much tighter / looser per side the training crops may be
 # (docs/experiments/025)
-# POOLING (flatten): how the heads read the feature map (student train --pooling); attention takes
-# BASE's backbone and neck and trains new heads (--init-partial; docs/experiments/026)
+# POOLING (flatten): how step 3's heads read the feature map (student train --pooling); another
+# pooling starts from the layers of BASE that fit and trains the rest afresh (--init-partial;
+# docs/experiments/026)
 # FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
 # docs/experiments/022); unset: the generator's default set
 # Selection on plates-real-val, never trained on.
@@ -36,7 +37,7 @@ init=(--init $BASE)
 LABELLER=$BASE
 if [ "$FORGET" != none ]; then
   done_run $FORGET || step $B/student train --train $V6 --train "$R/real-dev-split/train.txt*10" --run $FORGET "${S[@]}" \
-    --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}"
+    --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
   LABELLER=$FORGET
 fi
 pseudo_sources $LABELLER ${PROVINCE_T:-}
