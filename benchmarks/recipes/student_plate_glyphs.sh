@@ -19,6 +19,7 @@
 # POOLING (flatten): how step 3's heads read the feature map (student train --pooling); another
 # pooling starts from the layers of BASE that fit and trains the rest afresh (--init-partial;
 # docs/experiments/026)
+# SEED (0): step 3's seed (new heads' weights, data order, augmentation)
 # FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
 # docs/experiments/022); unset: the generator's default set
 # Selection on plates-real-val, never trained on.
@@ -46,4 +47,4 @@ faces=()
 if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
 [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED "${faces[@]}" --quiet
 done_run $RUN || step $B/student train --train $SYN --train "$R/real-dev-split/train.txt*${DEV_X:-10}" --train "$pseudo*4" \
-  --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr 1.5e-3 --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}"
+  --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr 1.5e-3 --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}" --seed ${SEED:-0}
