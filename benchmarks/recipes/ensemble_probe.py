@@ -2,10 +2,11 @@
 probabilities (docs/experiments/026).
 
 A pair that reads more together than either alone makes different mistakes: worth one model
-that holds both (e.g. ``--pooling flatten+attention``). Keras fp32, every model at its own input
-size. Run from the repository root (after benchmarks/recipes/setup.sh's split):
+that holds both. Each folder is a Keras model folder or a bundle (TFLite, ONNX: so int8 pairs can
+be read too), every model at its own input size. Run from the repository root (after
+benchmarks/recipes/setup.sh's split):
 
-    .venv/bin/python benchmarks/recipes/ensemble_probe.py MODEL MODEL [MODEL ...]
+    .venv/bin/python benchmarks/recipes/ensemble_probe.py FOLDER FOLDER [FOLDER ...]
 
 plates-real-val is read, never trained on."""
 
@@ -15,11 +16,11 @@ import argparse
 
 import numpy as np
 
+from deploy.runner import batched_probs, create_runner
+from plates.bundle import read_labels
 from plates.metrics import plate_correct
-from plates.modelio import load_model
 from plates.pipeline import load_images
 from plates.readers import read_sources
-from plates.training import predict_probs
 
 SETS = {"plates-real-val": "../shared/data/plates-real-val", "held-out dev half": "runs/real-dev-split/val.txt"}
 
@@ -32,15 +33,15 @@ def plate_accuracy(spec, labels: np.ndarray, members: list[dict[str, np.ndarray]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="+", help="Keras model folders (the same heads)")
+    parser.add_argument("models", nargs="+", help="model or bundle folders (the same heads)")
     args = parser.parse_args()
-    models = [load_model(m) for m in args.models]
+    models = [(create_runner(m, threads=1), read_labels(m)) for m in args.models]
     spec = models[0][1].spec
     print("| set | " + " | ".join(args.models) + " | mean of all |")
     print("|---|" + "---:|" * (len(models) + 1))
     for set_name, src in SETS.items():
         samples = read_sources([src], spec)
-        probs = [predict_probs(m, load_images(samples, info.size)) for m, info in models]
+        probs = [batched_probs(runner, load_images(samples, info.size)) for runner, info in models]
         members = [[p] for p in probs] + [probs]
         cells = [f"{100 * plate_accuracy(spec, samples.labels, m):.1f}" for m in members]
         print(f"| {set_name} | " + " | ".join(cells) + " |", flush=True)
