@@ -20,6 +20,7 @@ import argparse
 import numpy as np
 
 from deploy.predictor import crop_views
+from plates.codec import top_labels
 from plates.metrics import plate_correct
 from plates.modelio import load_model
 from plates.pipeline import load_images
@@ -51,13 +52,12 @@ def probe(model_dir: str, data: dict[str, str]) -> list[str]:
         probs = predict_probs(model, views)
         n, k = len(images), len(PROBE_VIEWS)
         by_view = {h: p.reshape(n, k, -1) for h, p in probs.items()}
-        names = info.spec.names
         correct, province = [], []
         for v in range(k):
-            pred = np.stack([by_view[h][:, v].argmax(-1) for h in names], 1)
+            pred = top_labels(info.spec, {h: p[:, v] for h, p in by_view.items()})
             correct.append(plate_correct(info.spec, samples.labels, pred))
             province.append((pred[:, 0] == samples.labels[:, 0]).mean())
-        mean_pred = np.stack([by_view[h].mean(1).argmax(-1) for h in names], 1)
+        mean_pred = top_labels(info.spec, {h: p.mean(1) for h, p in by_view.items()})
         mean_ok = plate_correct(info.spec, samples.labels, mean_pred).mean()
         cells = [f"{100 * c.mean():.1f}" for c in correct]
         rows.append(

@@ -18,6 +18,7 @@ import numpy as np
 
 from deploy.runner import batched_probs, create_runner
 from plates.bundle import read_labels
+from plates.codec import top_labels
 from plates.metrics import plate_correct
 from plates.pipeline import load_images
 from plates.readers import read_sources
@@ -27,7 +28,7 @@ SETS = {"plates-real-val": "../shared/data/plates-real-val", "held-out dev half"
 
 def plate_accuracy(spec, labels: np.ndarray, members: list[dict[str, np.ndarray]]) -> float:
     """Full-plate accuracy of the mean of the members' probabilities."""
-    pred = np.stack([np.mean([p[h] for p in members], 0).argmax(-1) for h in spec.names], 1)
+    pred = top_labels(spec, {h: np.mean([p[h] for p in members], 0) for h in spec.names})
     return float(plate_correct(spec, labels, pred).mean())
 
 
