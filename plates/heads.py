@@ -42,11 +42,12 @@ def register_pooling(name: str) -> Callable[[Pooling], Pooling]:
     return add
 
 
-def create_pooling(name: str) -> list[Pooling]:
-    """The readers ``name`` asks for: one pooling, or several joined by ``+`` (e.g.
-    ``flatten+attention``), each with its own Dense per head, the heads' probabilities averaged."""
+def create_pooling(name: str) -> list[tuple[str, Pooling]]:
+    """The readers ``name`` asks for, as (name, pooling): one pooling, or several joined by ``+``
+    (e.g. ``flatten+attention``), each with its own Dense per head, the heads' probabilities
+    averaged."""
     try:
-        return [POOLINGS[part] for part in name.split("+")]
+        return [(part, POOLINGS[part]) for part in name.split("+")]
     except KeyError:
         raise PlateError(f"unknown pooling {name!r}; known: {', '.join(POOLINGS)}, or several joined by +") from None
 
@@ -73,18 +74,18 @@ def attach_heads(
     *where* its character is (from the position, or from its own attention map).
 
     With several readers (``flatten+attention``) each head is the mean of one softmax per
-    reader: a two-model ensemble on one backbone, as the readers make different mistakes. The
-    first reader's layers keep the single-reader names (``char1_logits``), so ``--init-partial``
-    from a model with that pooling starts it trained."""
+    reader: two readers on one backbone, as two separate models with different heads made
+    different mistakes (docs/experiments/026 found no gain from this one-model form). The first
+    reader's layers keep the single-reader names (``char1_logits``), so ``--init-partial`` from a
+    model with that pooling starts it trained."""
     readers = create_pooling(pooling)
-    names = pooling.split("+")
     x = features
     if neck:
         x = layers.Conv2D(neck, 1, use_bias=False, kernel_initializer="he_normal", name="neck_conv")(x)
         x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="neck_bn")(x)
         x = layers.ReLU(name="neck_relu")(x)
     per_head: dict[str, list[tf.Tensor]] = {head.name: [] for head in spec.heads}
-    for i, (reader, reader_name) in enumerate(zip(readers, names, strict=True)):
+    for i, (reader_name, reader) in enumerate(readers):
         tag = "" if i == 0 else f"{reader_name}_"
         pooled = reader(x, len(spec.heads))
         if dropout:
