@@ -1,4 +1,5 @@
-"""``compress``: network slimming, knowledge distillation, quantisation-aware training and model soups.
+"""``compress``: network slimming, knowledge distillation, quantisation-aware training, model soups and
+ensembles.
 
 Each command reads a model folder (model.keras + labels.json) and writes a new one, so
 stages chain: teacher -> slim -> distill -> qat -> deploy."""
@@ -133,37 +134,65 @@ def cmd_qat(args: argparse.Namespace) -> int:
     return 0
 
 
+class ValScorer:
+    """Full-plate accuracy of models on ``--val`` data, keeping the last call's probabilities and
+    metrics so the final model's evaluation can be written without a second pass."""
+
+    def __init__(self, sources: list[str], first_model: str, batch_size: int):
+        from plates.bundle import read_labels
+        from plates.pipeline import load_images
+        from plates.readers import read_sources
+
+        first = read_labels(first_model)
+        self.sources, self.batch_size = sources, batch_size
+        self.samples = read_sources(sources, first.spec)
+        self.images = load_images(self.samples, first.size)
+        self.probs: dict | None = None
+        self.metrics: dict | None = None
+
+    def __call__(self, model, info) -> float:
+        from plates.metrics import evaluate
+        from plates.training import predict_probs
+
+        self.probs = predict_probs(model, self.images, self.batch_size)
+        self.metrics = evaluate(info.spec, self.samples.labels, self.probs)
+        return float(self.metrics["plate_accuracy"])
+
+    def write_last(self, out, model, info) -> None:
+        """Print the last scored model's summary and write its eval.json into ``out``."""
+        from plates.evaluate import summary_lines, write_eval
+
+        assert self.metrics is not None and self.probs is not None, "score a model first"
+        print("\n".join(summary_lines(self.metrics)))
+        write_eval(out, model.name, self.metrics, info, self.samples.labels, self.probs, {"data": self.sources})
+
+
 def cmd_soup(args: argparse.Namespace) -> int:
     from compress.soup import make_soup, save_soup
-    from plates.bundle import read_labels
-    from plates.evaluate import summary_lines, write_eval
-    from plates.metrics import evaluate
-    from plates.pipeline import load_images
-    from plates.readers import read_sources
-    from plates.training import predict_probs
 
     if SOUP_RECIPES[args.recipe] and not args.val:
         raise PlateError(f"--recipe {args.recipe} picks ingredients on a validation set: give --val DATA")
-    score = None
-    if args.val:
-        first = read_labels(args.models[0])
-        samples = read_sources(args.val, first.spec)
-        images = load_images(samples, first.size)
-        last: dict = {}
-
-        def score(model, info) -> float:
-            last["probs"] = predict_probs(model, images, args.eval_batch_size)
-            last["metrics"] = evaluate(info.spec, samples.labels, last["probs"])
-            return float(last["metrics"]["plate_accuracy"])
-
+    score = ValScorer(args.val, args.models[0], args.eval_batch_size) if args.val else None
     soup = make_soup(args.models, args.recipe, score)
     out = save_soup(args.out, soup)
     for name in soup.ingredients:
         print(f"  ingredient {name}" + (f": {soup.scores[name]:.4f}" if name in soup.scores else ""))
     if score is not None:  # the last call scored the soup itself
-        print("\n".join(summary_lines(last["metrics"])))
-        write_eval(out, soup.model.name, last["metrics"], soup.info, samples.labels, last["probs"], {"data": args.val})
+        score.write_last(out, soup.model, soup.info)
     print(f"{out}: {args.recipe} soup of {len(soup.ingredients)} of {len(args.models)} models")
+    return 0
+
+
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from compress.ensemble import make_ensemble, save_ensemble
+
+    ensemble = make_ensemble(args.models)
+    out = save_ensemble(args.out, ensemble)
+    if args.val:
+        score = ValScorer(args.val, str(out), args.eval_batch_size)
+        score(ensemble.model, ensemble.info)
+        score.write_last(out, ensemble.model, ensemble.info)
+    print(f"{out}: ensemble of {len(ensemble.members)} models, {ensemble.model.count_params():,} parameters")
     return 0
 
 
@@ -207,6 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val", action="append", metavar="DATA", help="labelled set to score models and soup on")
     p.add_argument("--eval-batch-size", type=count, default=256)
     p.set_defaults(func=cmd_soup)
+    p = sub.add_parser(
+        "ensemble",
+        help="several models in one graph, each head the mean of their probabilities (a teacher or labeller)",
+    )
+    p.add_argument("models", nargs="+", metavar="MODEL", help="model folders with the same heads")
+    p.add_argument("--out", required=True, help="model folder to write (model.keras, labels.json)")
+    p.add_argument("--val", action="append", metavar="DATA", help="labelled set to score the ensemble on")
+    p.add_argument("--eval-batch-size", type=count, default=256)
+    p.set_defaults(func=cmd_ensemble)
     from compress.slim_cli import add_slim_parsers
 
     add_slim_parsers(sub, add_train_options)

@@ -38,3 +38,18 @@ def tiny_model(spec, size=TINY_SIZE, width=4, neck=8, pooling="flatten"):
     from plates.heads import create_classifier
 
     return create_classifier(spec, size, "tiny", neck=neck, dropout=0.0, pooling=pooling, width=width)
+
+
+def save_tiny(folder, spec, fill=None, seed=0, **kwargs):
+    """A seeded tiny model saved as a model folder (``fill``: every weight set to it); returns the model."""
+    import numpy as np
+
+    from plates.keras import tf
+    from plates.modelio import save_model
+
+    tf.keras.utils.set_random_seed(seed)
+    model, info = tiny_model(spec, **kwargs)
+    if fill is not None:
+        model.set_weights([np.full_like(w, fill) for w in model.get_weights()])
+    save_model(folder, model, info)
+    return model

@@ -8,19 +8,7 @@ import numpy as np
 import pytest
 
 from plates.errors import ModelError, SpecError
-from tests.conftest import tiny_model
-
-
-def _save(folder, spec, fill=None, seed=0, **kwargs):
-    from plates.keras import tf
-    from plates.modelio import save_model
-
-    tf.keras.utils.set_random_seed(seed)
-    model, info = tiny_model(spec, **kwargs)
-    if fill is not None:
-        model.set_weights([np.full_like(w, fill) for w in model.get_weights()])
-    save_model(folder, model, info)
-    return model
+from tests.conftest import save_tiny as _save
 
 
 def test_the_uniform_soup_is_the_mean_of_every_weight_and_a_model_folder_again(spec, tmp_path):

@@ -8,6 +8,8 @@
 #      labels do not come from a model that has just fitted the previous labels of the same crops
 #      (020: this changes few labels; the C -> G misreadings are not memorised ones); FORGET=none:
 #      BASE labels them itself (a later round)
+#      LABELLER (BASE): with FORGET=none, the model folder that labels them (e.g. a compress ensemble;
+#      docs/experiments/027)
 #   2. its pseudo-labels (thresholds as before), permuted with the real-dev training half into
 #      PERMUTED (20000) plates
 #   3. BASE fine-tuned as in student_permuted.sh with those labels and plates, on synthetic plates
@@ -35,7 +37,7 @@ init=(--init $BASE)
 [ "${POOLING:-flatten}" = flatten ] || init=(--init $BASE --init-partial --pooling $POOLING)
 [ "$FORGET" = none ] || [ -f $V6/labels.txt ] || step $B/plates synth --out $V6 -n 100000 --quiet
 [ -f $R/real-dev-split/val.txt ] || step $B/plates split ../shared/data/plates-real-dev --fraction 0.5 --seed 0 --out $R/real-dev-split
-LABELLER=$BASE
+LABELLER=${LABELLER:-$BASE}
 if [ "$FORGET" != none ]; then
   done_run $FORGET || step $B/student train --train $V6 --train "$R/real-dev-split/train.txt*10" --run $FORGET "${S[@]}" \
     --epochs 3 --lr 1e-3 --warmup-epochs 0.25 "${AUG[@]}" --init $BASE
