@@ -81,6 +81,25 @@ def member_layers(model: keras.Model, prefix: str, source: str) -> tuple[list[di
     return layers, rename
 
 
+def input_layer(info: ModelInfo) -> dict:
+    """The config of the ensemble's input layer ``image`` (raw pixels, as every member takes)."""
+    shape = [None, *info.size, info.channels]
+    return {
+        "class_name": "InputLayer",
+        "name": "image",
+        "config": {"batch_input_shape": shape, "dtype": "float32", "sparse": False, "name": "image"},
+        "inbound_nodes": [],
+    }
+
+
+def resize_layer(name: str, size: tuple[int, int]) -> dict:
+    """The config of a bilinear resize of ``image`` to a member's own input size."""
+    from plates.keras import keras
+
+    config = keras.layers.Resizing(*size, name=name).get_config()
+    return {"class_name": "Resizing", "name": name, "config": config, "inbound_nodes": [[["image", 0, 0, {}]]]}
+
+
 def make_ensemble(folders: Sequence[str | os.PathLike], name: str = "ensemble") -> Ensemble:
     """One Keras model whose every head is the mean of the heads of the model folders ``folders``.
 
@@ -98,30 +117,14 @@ def make_ensemble(folders: Sequence[str | os.PathLike], name: str = "ensemble") 
     for folder, (_, info) in zip(names[1:], loaded[1:], strict=True):
         if info.spec.to_dict() != first.spec.to_dict():
             raise SpecError(f"{folder}: its heads or classes differ from {names[0]}'s (labels.json)")
-    size = [*first.size, first.channels]
-    layers: list[dict] = [
-        {
-            "class_name": "InputLayer",
-            "name": "image",
-            "config": {"batch_input_shape": [None, *size], "dtype": "float32", "sparse": False, "name": "image"},
-            "inbound_nodes": [],
-        }
-    ]
+    layers: list[dict] = [input_layer(first)]
     per_head: dict[str, list] = {h.name: [] for h in first.spec.heads}
     renames = []
     for index, (model, info) in enumerate(loaded):
         prefix, source = member_prefix(index), "image"
         if info.size != first.size:  # pixels stay 0-255: each member normalises inside its graph
             source = prefix + "resize"
-            resize = keras.layers.Resizing(*info.size, name=source)
-            layers.append(
-                {
-                    "class_name": "Resizing",
-                    "name": source,
-                    "config": resize.get_config(),
-                    "inbound_nodes": [[["image", 0, 0, {}]]],
-                }
-            )
+            layers.append(resize_layer(source, info.size))
         member, rename = member_layers(model, prefix, source)
         layers += member
         renames.append(rename)
