@@ -78,13 +78,16 @@ def cmd_tflite(args: argparse.Namespace) -> int:
 
 def cmd_onnx(args: argparse.Namespace) -> int:
     from deploy.export import OnnxOptions, export_onnx
+    from plates.errors import PlateError
 
+    if args.full_range and not args.int8:
+        raise PlateError("--full-range applies to --int8 exports only")
     model, info, rep, parity = _load(args)
     report = export_onnx(
         model,
         info,
         args.out,
-        OnnxOptions(args.opset, args.int8, args.optimize),
+        OnnxOptions(args.opset, args.int8, args.optimize, reduce_range=not args.full_range),
         rep,
         parity,
         args.min_agreement,
@@ -158,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--int8", action="store_true", help="static QDQ quantisation (onnxruntime.quantization)")
     p.add_argument("--optimize", action="store_true", help="store onnxruntime's optimised graph")
+    p.add_argument(
+        "--full-range",
+        action="store_true",
+        help="int8 weights in 8 bits instead of 7: only for hosts with VNNI or ARM dot products (x86 CPUs "
+        "without VNNI saturate with them and read worse)",
+    )
     p.set_defaults(func=cmd_onnx)
     p = sub.add_parser("predict", help="read plates with a bundle (no TensorFlow needed); default: the shipped student")
     p.add_argument("inputs", nargs="+", metavar="[BUNDLE] IMAGE", help="a bundle folder (optional), then images")

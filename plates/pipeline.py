@@ -32,6 +32,9 @@ class Augment:
     # (edges replicated): real crops are tilted and skewed, the generator's and CCPD's are straight
     rotate: float = 0.0
     shear: float = 0.0
+    # up to this fraction shorter at one end than at the other (a plate seen from the side, in
+    # perspective): the tilt and shear above keep both ends the same height
+    perspective: float = 0.0
     # up to this share of the resolution lost (shrunk, then enlarged back): for cameras whose
     # crops are softer than the training crops
     blur: float = 0.0
@@ -51,6 +54,7 @@ class Augment:
             zoom_in=0.0,
             rotate=0.0,
             shear=0.0,
+            perspective=0.0,
             blur=0.0,
             brightness=0.0,
             contrast=(1.0, 1.0),
@@ -115,8 +119,8 @@ def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
         lo, hi = 0.5 - 0.5 * s + d, 0.5 + 0.5 * s + d
         box = tf.stack([lo[0], lo[1], hi[0], hi[1]])
         image = tf.image.crop_and_resize(image[None], box[None], [0], (h, w))[0]
-    if aug.rotate or aug.shear:
-        image = _tilt(image, aug.rotate, aug.shear)
+    if aug.rotate or aug.shear or aug.perspective:
+        image = _tilt(image, aug.rotate, aug.shear, aug.perspective)
     if aug.blur:
         f = tf.random.uniform([], 1 - aug.blur, 1.0)
         small = tf.maximum(tf.cast(tf.round(f * np.array([h, w], np.float32)), tf.int32), 1)
@@ -138,17 +142,35 @@ def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
     return tf.clip_by_value(image, 0.0, 255.0)
 
 
-def _tilt(image: tf.Tensor, rotate: float, shear: float) -> tf.Tensor:
-    """``image`` turned about its centre by up to ``rotate`` degrees and sheared vertically (the
-    top and bottom edges slope, the strokes stay upright) by up to ``shear`` degrees."""
+def _tilt(image: tf.Tensor, rotate: float, shear: float, perspective: float = 0.0) -> tf.Tensor:
+    """``image`` turned about its centre by up to ``rotate`` degrees, sheared vertically (the
+    top and bottom edges slope, the strokes stay upright) by up to ``shear`` degrees, and seen in
+    perspective: one end shown up to ``perspective`` shorter than the other (either end)."""
     h, w = image.shape[0], image.shape[1]
     cy, cx = (h - 1) / 2, (w - 1) / 2
     theta = tf.random.uniform([], -rotate, rotate) * (np.pi / 180)
     slope = tf.tan(tf.random.uniform([], -shear, shear) * (np.pi / 180))
+    # the shorter end is 1 - |p| as tall as the other: (1 - |g| w/2) / (1 + |g| w/2) = 1 - |p|
+    p = tf.random.uniform([], -perspective, perspective)
+    g = 2 * p / ((2 - tf.abs(p)) * w)
     cos, sin = tf.cos(theta), tf.sin(theta)
-    # output pixel (x, y) reads input (cx + cos dx - sin dy, cy + (sin + slope) dx + cos dy)
+    # output pixel (x, y), dx = x - cx, dy = y - cy, reads input
+    # (cx + (cos dx - sin dy) / k, cy + ((sin + slope) dx + cos dy) / k) with k = 1 + g dx,
+    # written as one projective transform normalised to k's constant term 1
     a0, a1, b0, b1 = cos, -sin, sin + slope, cos
-    transform = tf.stack([a0, a1, cx - a0 * cx - a1 * cy, b0, b1, cy - b0 * cx - b1 * cy, 0.0, 0.0])
+    n = 1 - g * cx
+    transform = tf.stack(
+        [
+            (a0 + g * cx) / n,
+            a1 / n,
+            (cx - g * cx * cx - a0 * cx - a1 * cy) / n,
+            (b0 + g * cy) / n,
+            b1 / n,
+            (cy - g * cx * cy - b0 * cx - b1 * cy) / n,
+            g / n,
+            0.0,
+        ]
+    )
     return tf.raw_ops.ImageProjectiveTransformV3(
         images=image[None],
         transforms=transform[None],

@@ -66,6 +66,13 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
         help="also train on crops sheared vertically up to DEG degrees (a plate seen from the side)",
     )
     g.add_argument(
+        "--perspective",
+        type=margin,
+        default=0.0,
+        metavar="F",
+        help="also train on crops in perspective: one end of the plate up to F shorter than the other",
+    )
+    g.add_argument(
         "--blur",
         type=margin,
         default=0.0,

@@ -66,6 +66,7 @@ class TrainConfig:
     zoom_in: float = 0.0  # and up to this fraction per side tighter (Augment.zoom_in)
     rotate: float = 0.0  # degrees of in-plane tilt (Augment.rotate)
     shear: float = 0.0  # degrees of vertical shear (Augment.shear)
+    perspective: float = 0.0  # one end up to this fraction shorter (Augment.perspective)
     blur: float = 0.0  # share of the resolution lost at most (Augment.blur)
     seed: int = 0
     checkpoint_every: int = 0  # also checkpoint every N steps inside an epoch

@@ -336,6 +336,12 @@ CASES = [
         lambda w: "representative",
     ),
     Case(
+        "onnx-full-range-without-int8",
+        lambda w: ["deploy", "onnx", str(w.model), "--out", w.p("b4"), "--full-range"],
+        lambda w: "--full-range",
+        absent=lambda w: [w.root / "b4"],
+    ),
+    Case(
         "onnx-into-tflite-bundle",
         lambda w: ["deploy", "onnx", str(w.model), "--out", str(w.bundle), "--parity-data", str(w.synth)],
         lambda w: "model.tflite",

@@ -266,6 +266,26 @@ def test_rotate_and_shear_tilt_the_plate_with_replicated_edges_and_zoom_in_cuts_
     assert max(wide) > 1.1 * np.mean(image > 185)
 
 
+def test_perspective_shows_one_end_of_the_plate_shorter_within_its_bound():
+    """A tall white bar: in perspective one end is shown shorter than the other, never by more
+    than the bound, and either end may be the short one; no corner is filled with black."""
+    from plates.keras import tf
+    from plates.pipeline import Augment, augment_image
+
+    image = np.full((32, 128, 3), 120.0, np.float32)
+    image[4:28, 8:120] = 250.0
+    aug = dataclasses.replace(Augment.off(), perspective=0.3)
+    tf.random.set_seed(1)
+    ratios = []
+    for _ in range(24):
+        o = augment_image(tf.constant(image), aug).numpy()[..., 0]
+        assert o.min() > 110, "a corner was filled with black"
+        left, right = (o[:, 28:36] > 185).sum() / 8, (o[:, 92:100] > 185).sum() / 8
+        assert min(left, right) >= 0.7 * 24 - 1 and max(left, right) <= 24 / 0.7 + 1
+        ratios.append(left / right)
+    assert min(ratios) < 0.9 and max(ratios) > 1 / 0.9  # both ends were the short one
+
+
 def test_blur_softens_a_sharp_crop_and_keeps_its_size():
     from plates.keras import tf
     from plates.pipeline import Augment, augment_image

@@ -5,7 +5,7 @@
 # whole whitening in float too), fp32 TFLite, ONNX fp32 and int8, each export with its
 # parity check on the held-out plates-real-dev half, int8 calibrated on the training half. The teacher
 # (TEACHER, default: the finished round of reference_teacher.sh or teacher_plate_glyphs.sh, the soup of
-# reference_soups.sh or the ensemble of reference_attention.sh, that reads most of plates-real-val): its Keras folder. Then one benchmark run of both per evaluation set into benchmarks/results/ and a model card per
+# reference_soups.sh or an ensemble of reference_attention.sh or reference_round3.sh, that reads most of plates-real-val): its Keras folder. Then one benchmark run of both per evaluation set into benchmarks/results/ and a model card per
 # folder (MODEL.md + card.json, with the sha256 of every file). Update models/reference_metrics.json by hand
 # from the cards if the new models are to replace the old. SHIP_STUDENT=0 keeps the shipped student's files
 # (only the teacher is replaced; both are benchmarked and carded again). TEACHER_RECIPE / TEACHER_NOTE: the
@@ -19,7 +19,7 @@ best() {  # the run folder whose eval.json (on plates-real-val) has the highest 
 }
 MODEL=${MODEL:-$R/student-soup}
 teachers=()
-for t in $R/ref-teacher $R/ref-teacher-r[0-9]* $R/teacher-glyphs-r[0-9]* $R/teacher-soup $R/teacher-ensemble; do done_run $t && teachers+=($t); done
+for t in $R/ref-teacher $R/ref-teacher-r[0-9]* $R/teacher-glyphs-r[0-9]* $R/teacher-soup $R/teacher-ensemble $R/teacher-student-ensemble; do done_run $t && teachers+=($t); done
 TEACHER=${TEACHER:-$([ ${#teachers[@]} = 0 ] || best "${teachers[@]}")}
 case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyphs.sh (docs/experiments/022)
   TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && FACES=all FORGET=none RUN=runs/student-faces benchmarks/recipes/student_plate_glyphs.sh && FACES=all ROUNDS=1 benchmarks/recipes/teacher_plate_glyphs.sh"}
@@ -29,12 +29,21 @@ case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyph
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and three students in one graph, each head the mean of their probabilities"}
   TEACHER_USE=${TEACHER_USE:-"compress distill and teacher pseudo-label"}
   TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, averaged weight by weight (compress soup, docs/experiments/024); then in one graph with three students fine-tuned from the shipped soup student (a flatten and two attention-head students; compress ensemble, docs/experiments/027)"} ;;
+  teacher-student-ensemble)  # reference_round3.sh (docs/experiments/028)
+  TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh && benchmarks/recipes/reference_round3.sh"}
+  TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the round-2 attention student in one graph, each head the mean of their probabilities"}
+  TEACHER_USE=${TEACHER_USE:-"compress slim / distill and teacher pseudo-label"}
+  TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, averaged weight by weight (compress soup, docs/experiments/024); then in one graph with the round-2 attention student (compress ensemble, docs/experiments/027, 028)"} ;;
   teacher-soup)  # reference_soups.sh (docs/experiments/024)
   TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh"}
   TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, with the pseudo-labels and permuted plates of a fine-tune of the student (docs/experiments/022), and the two rounds averaged weight by weight (compress soup, docs/experiments/024)"} ;;
 esac
-case $(basename "$MODEL") in student-attention-r2)  # reference_attention.sh (docs/experiments/027)
-  STUDENT_RECIPE=${STUDENT_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh && MODEL=runs/student-attention-r2 TEACHER=none"}
+case $(basename "$MODEL") in student-attention-r3-persp)  # reference_round3.sh (docs/experiments/028)
+  STUDENT_RECIPE=${STUDENT_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 RUN=runs/student-attention-r3-persp benchmarks/recipes/reference_round3.sh"}
+  STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
+  SOUP_NOTE="; then the greedy soup of seven fine-tunes of that student (docs/experiments/022-024); then its heads replaced by attention heads (--pooling attention) and trained 12 x 800 steps on the soup's pseudo-labels, then 6 x 800 steps more on the pseudo-labels of an ensemble of three such fine-tunes (docs/experiments/026, 027); then 6 x 800 steps more on the pseudo-labels of the ensemble of the ResNet-18 teacher and that student, with crops tilted and sheared up to 12 degrees and one end up to 20% shorter in perspective (docs/experiments/028)" ;;
+  student-attention-r2)  # reference_attention.sh (docs/experiments/027)
+  STUDENT_RECIPE=${STUDENT_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
   SOUP_NOTE="; then the greedy soup of seven fine-tunes of that student (docs/experiments/022-024); then its heads replaced by attention heads (--pooling attention) and trained 12 x 800 steps on the soup's pseudo-labels, then 6 x 800 steps more on the pseudo-labels of an ensemble of three such fine-tunes (docs/experiments/026, 027)" ;;
   student-soup)  # reference_soups.sh (docs/experiments/024)
@@ -80,6 +89,8 @@ done
 RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json
   --results plates-real-val=benchmarks/results/reference_models_val.json)
 TRAINED_ON="the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled"
+# the command that shipped these models, as the cards' recipes end
+SHIP_CMD="MODEL=$MODEL TEACHER=${TEACHER:-none}${SHIP_STUDENT:+ SHIP_STUDENT=$SHIP_STUDENT} benchmarks/recipes/ship_models.sh"
 size_of() { $B/python -c 'import json, sys; i = json.load(open(sys.argv[1]))["input"]; print(i["height"], i["width"], sep="x")' "$1/labels.json"; }
 # STUDENT_RECIPE / STUDENT_NOTE: the recipe that made MODEL and what its stages after reference_student.sh added
 STUDENT_RECIPE=${STUDENT_RECIPE:-benchmarks/recipes/reference_models.sh}
@@ -87,12 +98,12 @@ STUDENT_NOTE=${STUDENT_NOTE-"; then round 6 widened to a 32x128 input (its convo
 step $B/benchmarks card models/student --samples models/samples "${RESULTS[@]}" \
   --title "${STUDENT_TITLE:-Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem}, $(size_of models/student/keras)" \
   --trained-on "$TRAINED_ON (each later round fine-tunes the previous one with them; from round 5, crops up to 15% looser per side)${STUDENT_NOTE:-}; int8 calibrated on the plates-real-dev training half" \
-  --recipe "$STUDENT_RECIPE && benchmarks/recipes/ship_models.sh   # shipped: $MODEL"
+  --recipe "$STUDENT_RECIPE && $SHIP_CMD"
 if done_run "$TEACHER"; then
   step $B/benchmarks card models/teacher --samples models/samples "${RESULTS[@]}" \
     --title "${TEACHER_TITLE:-Reference teacher: ResNet-18, width 32}, $(size_of models/teacher/keras) (a Keras folder for ${TEACHER_USE:-compress slim / distill})" \
     --trained-on "$TRAINED_ON (those the shipped student's last round gave), and 20,000 character-permuted plates of the real crops; crops looser, tighter, tilted and sheared as the student's${TEACHER_NOTE:-}" \
-    --recipe "${TEACHER_RECIPE:-benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh} && benchmarks/recipes/ship_models.sh   # shipped: $TEACHER"
+    --recipe "${TEACHER_RECIPE:-benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh} && $SHIP_CMD"
 fi
 trap - ERR
 for out in "${SHIP[@]}"; do rm -rf $out.previous; done

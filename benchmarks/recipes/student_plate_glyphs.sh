@@ -17,7 +17,8 @@
 #      control (the v6 plates); DEV_X (10): repeats of the real-dev training half (96% 皖)
 # PROVINCE_T (0.99): the province head's pseudo-label threshold (the other heads take 0.9)
 # ZOOM_IN (0.04), ZOOM_OUT (0.15): how much tighter / looser per side the training crops may be
-# (docs/experiments/025)
+# (docs/experiments/025); ROTATE (5), SHEAR (5): the tilt and vertical shear in degrees; PERSPECTIVE (0):
+# how much shorter one end of the plate may be (student train --perspective; docs/experiments/028)
 # POOLING (flatten): how step 3's heads read the feature map (student train --pooling); another
 # pooling starts from the layers of BASE that fit and trains the rest afresh (--init-partial;
 # docs/experiments/026)
@@ -34,7 +35,8 @@ FORGET=${FORGET:-$R/student-forget}
 ROUNDED=${ROUNDED:-0.5}
 RUN=${RUN:-$R/student-rounded}
 V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-100k
-AUG=(--zoom-out "${ZOOM_OUT:-0.15}" --zoom-in "${ZOOM_IN:-0.04}" --rotate 5 --shear 5)
+AUG=(--zoom-out "${ZOOM_OUT:-0.15}" --zoom-in "${ZOOM_IN:-0.04}" --rotate "${ROTATE:-5}" --shear "${SHEAR:-5}"
+  --perspective "${PERSPECTIVE:-0}")
 S=("${S1_A05[@]}" --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
 init=(--init $BASE)
 [ "${POOLING:-flatten}" = flatten ] || init=(--init $BASE --init-partial --pooling $POOLING)
