@@ -35,55 +35,57 @@ def add_train_options(p: argparse.ArgumentParser, epochs: int = 10, lr: float = 
     )
     g.add_argument("--val", metavar="SRC", help="validation source (best model is kept by its full-plate accuracy)")
     g.add_argument("--run", required=True, help="run folder (rerun the same command to resume)")
-    g.add_argument("--no-augment", action="store_true")
-    g.add_argument(
-        "--zoom-out",
-        type=margin,
-        default=0.0,
-        metavar="F",
-        help="also train on crops up to F of the crop looser per side (edges replicated), so that "
-        "crops from other detectors, looser than the training crops, read alike",
-    )
-    g.add_argument(
-        "--zoom-in",
-        type=margin,
-        default=0.0,
-        metavar="F",
-        help="also train on crops up to F of the crop tighter per side (the plate's ends cut), as tight detectors crop",
-    )
-    g.add_argument(
-        "--rotate",
-        type=degrees,
-        default=0.0,
-        metavar="DEG",
-        help="also train on crops tilted up to DEG degrees either way (edges replicated), as real cameras see them",
-    )
-    g.add_argument(
-        "--shear",
-        type=degrees,
-        default=0.0,
-        metavar="DEG",
-        help="also train on crops sheared vertically up to DEG degrees (a plate seen from the side)",
-    )
-    g.add_argument(
-        "--perspective",
-        type=margin,
-        default=0.0,
-        metavar="F",
-        help="also train on crops in perspective: one end of the plate up to F shorter than the other",
-    )
-    g.add_argument(
-        "--blur",
-        type=margin,
-        default=0.0,
-        metavar="F",
-        help="also train on crops that lost up to F of their resolution (shrunk, then enlarged back), as soft "
-        "cameras give",
-    )
     g.add_argument(
         "--skip-bad-images", action="store_true", help="drop unreadable images (counted) instead of refusing the set"
     )
+    g = p.add_argument_group("augmentation")
+    g.add_argument("--no-augment", action="store_true")
+    for flag, kind, metavar, text in _AUGMENT_RANGES:
+        g.add_argument(flag, type=kind, default=0.0, metavar=metavar, help=text)
     _add_optimisation_options(p.add_argument_group("optimisation"), epochs, lr)
+
+
+#: the augmentations off by default, as (option, its type, metavar, help): each is a range drawn
+#: per crop, so that crops from other cameras and detectors read like the training crops
+_AUGMENT_RANGES = (
+    (
+        "--zoom-out",
+        margin,
+        "F",
+        "also train on crops up to F of the crop looser per side (edges replicated), so that "
+        "crops from other detectors, looser than the training crops, read alike",
+    ),
+    (
+        "--zoom-in",
+        margin,
+        "F",
+        "also train on crops up to F of the crop tighter per side (the plate's ends cut), as tight detectors crop",
+    ),
+    (
+        "--rotate",
+        degrees,
+        "DEG",
+        "also train on crops tilted up to DEG degrees either way (edges replicated), as real cameras see them",
+    ),
+    (
+        "--shear",
+        degrees,
+        "DEG",
+        "also train on crops sheared vertically up to DEG degrees (a plate seen from the side)",
+    ),
+    (
+        "--perspective",
+        margin,
+        "F",
+        "also train on crops in perspective: one end of the plate up to F shorter than the other",
+    ),
+    (
+        "--blur",
+        margin,
+        "F",
+        "also train on crops that lost up to F of their resolution (shrunk, then enlarged back), as soft cameras give",
+    ),
+)
 
 
 def _add_optimisation_options(g, epochs: int, lr: float) -> None:
