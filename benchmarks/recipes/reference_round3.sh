@@ -6,6 +6,8 @@
 #   student, round 3: START fine-tuned EPOCHS (6) x 800 steps on that ensemble's pseudo-labels of
 #     plates-real-unlabelled and the plates permuted from them, crops tilted up to ROTATE (5) and
 #     sheared up to SHEAR (5) degrees, one end up to PERSPECTIVE (0) shorter -> RUN (default: $R/student-attention-r3)
+#   teacher: compress ensemble of TEACHER_START and that student -> RUN-teacher-ensemble (the teacher to
+#     ship beside it: at least as accurate as the student)
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
@@ -16,3 +18,5 @@ done_run $R/teacher-student-ensemble || step $B/compress ensemble $TEACHER_START
 FACES=all FORGET=none PROVINCE_POWER=0.5 MIN_COLOUR_SHARE=0.05 POOLING=attention BASE=$START \
   LABELLER=$R/teacher-student-ensemble RUN=${RUN:-$R/student-attention-r3} EPOCHS=${EPOCHS:-6} SEED=${SEED:-0} \
   benchmarks/recipes/student_plate_glyphs.sh
+RUN=${RUN:-$R/student-attention-r3}
+done_run $RUN-teacher-ensemble || step $B/compress ensemble $TEACHER_START $RUN --val $VAL --out $RUN-teacher-ensemble
