@@ -13,10 +13,10 @@ source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
 START=${START:-$R/student-attention-r2}
 TEACHER_START=${TEACHER_START:-$R/teacher-soup}
+RUN=${RUN:-$R/student-attention-r3}
 done_run $R/teacher-student-ensemble || step $B/compress ensemble $TEACHER_START $START \
   --val $VAL --out $R/teacher-student-ensemble
 FACES=all FORGET=none PROVINCE_POWER=0.5 MIN_COLOUR_SHARE=0.05 POOLING=attention BASE=$START \
-  LABELLER=$R/teacher-student-ensemble RUN=${RUN:-$R/student-attention-r3} EPOCHS=${EPOCHS:-6} SEED=${SEED:-0} \
+  LABELLER=$R/teacher-student-ensemble RUN=$RUN EPOCHS=${EPOCHS:-6} SEED=${SEED:-0} \
   benchmarks/recipes/student_plate_glyphs.sh
-RUN=${RUN:-$R/student-attention-r3}
 done_run $RUN-teacher-ensemble || step $B/compress ensemble $TEACHER_START $RUN --val $VAL --out $RUN-teacher-ensemble

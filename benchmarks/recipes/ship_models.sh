@@ -21,42 +21,50 @@ MODEL=${MODEL:-$R/student-soup}
 teachers=()
 for t in $R/ref-teacher $R/ref-teacher-r[0-9]* $R/teacher-glyphs-r[0-9]* $R/teacher-soup $R/teacher-ensemble $R/teacher-student-ensemble $R/*-teacher-ensemble; do done_run $t && teachers+=($t); done
 TEACHER=${TEACHER:-$([ ${#teachers[@]} = 0 ] || best "${teachers[@]}")}
+# what the reference cards share: the recipe stages up to the soups and the attention students,
+# and the training those stages add
+SOUPS="benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh"
+ATTENTION="$SOUPS && benchmarks/recipes/reference_attention.sh"
+SOUP_ROUNDS="; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, averaged weight by weight (compress soup, docs/experiments/024)"
+R2_NOTE="; then the greedy soup of seven fine-tunes of that student (docs/experiments/022-024); then its heads replaced by attention heads (--pooling attention) and trained 12 x 800 steps on the soup's pseudo-labels, then 6 x 800 steps more on the pseudo-labels of an ensemble of three such fine-tunes (docs/experiments/026, 027)"
+R3_NOTE="; then 6 x 800 steps more on the pseudo-labels of the ensemble of the ResNet-18 teacher and that student"
+R3_GEOMETRY=", with crops tilted and sheared up to 12 degrees and one end up to 20% shorter in perspective (docs/experiments/028)"
 case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyphs.sh (docs/experiments/022)
   TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && FACES=all FORGET=none RUN=runs/student-faces benchmarks/recipes/student_plate_glyphs.sh && FACES=all ROUNDS=1 benchmarks/recipes/teacher_plate_glyphs.sh"}
   TEACHER_NOTE=${TEACHER_NOTE-"; then one round (6 x 800 steps) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces (plates synth --hanzi-faces all), with the pseudo-labels and permuted plates of that recipe's student (docs/experiments/022)"} ;;
   teacher-ensemble)  # reference_attention.sh (docs/experiments/027)
-  TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh"}
+  TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION"}
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and three students in one graph, each head the mean of their probabilities"}
   TEACHER_USE=${TEACHER_USE:-"compress distill and teacher pseudo-label"}
-  TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, averaged weight by weight (compress soup, docs/experiments/024); then in one graph with three students fine-tuned from the shipped soup student (a flatten and two attention-head students; compress ensemble, docs/experiments/027)"} ;;
+  TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then in one graph with three students fine-tuned from the shipped soup student (a flatten and two attention-head students; compress ensemble, docs/experiments/027)"} ;;
   teacher-student-ensemble)  # reference_round3.sh (docs/experiments/028)
-  TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh && benchmarks/recipes/reference_round3.sh"}
+  TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round3.sh"}
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the round-2 attention student in one graph, each head the mean of their probabilities"}
   TEACHER_USE=${TEACHER_USE:-"compress slim / distill and teacher pseudo-label"}
-  TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, averaged weight by weight (compress soup, docs/experiments/024); then in one graph with the round-2 attention student (compress ensemble, docs/experiments/027, 028)"} ;;
+  TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then in one graph with the round-2 attention student (compress ensemble, docs/experiments/027, 028)"} ;;
   *-teacher-ensemble)  # reference_round3.sh (docs/experiments/028): the soup and the round-3 student
-  TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 PROVINCE_T=1.0 RUN=runs/student-attention-r3-noprov benchmarks/recipes/reference_round3.sh"}
+  TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 PROVINCE_T=1.0 RUN=runs/student-attention-r3-noprov benchmarks/recipes/reference_round3.sh"}
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the shipped round-3 attention student in one graph, each head the mean of their probabilities"}
   TEACHER_USE=${TEACHER_USE:-"compress slim / distill and teacher pseudo-label"}
-  TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, averaged weight by weight (compress soup, docs/experiments/024); then in one graph with the shipped round-3 attention student (compress ensemble, docs/experiments/027, 028)"} ;;
+  TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then in one graph with the shipped round-3 attention student (compress ensemble, docs/experiments/027, 028)"} ;;
   teacher-soup)  # reference_soups.sh (docs/experiments/024)
-  TEACHER_RECIPE=${TEACHER_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh"}
+  TEACHER_RECIPE=${TEACHER_RECIPE:-"$SOUPS"}
   TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, with the pseudo-labels and permuted plates of a fine-tune of the student (docs/experiments/022), and the two rounds averaged weight by weight (compress soup, docs/experiments/024)"} ;;
 esac
 case $(basename "$MODEL") in student-attention-r3-noprov)  # reference_round3.sh (docs/experiments/028)
-  STUDENT_RECIPE=${STUDENT_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 PROVINCE_T=1.0 RUN=runs/student-attention-r3-noprov benchmarks/recipes/reference_round3.sh"}
+  STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 PROVINCE_T=1.0 RUN=runs/student-attention-r3-noprov benchmarks/recipes/reference_round3.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
-  SOUP_NOTE="; then the greedy soup of seven fine-tunes of that student (docs/experiments/022-024); then its heads replaced by attention heads (--pooling attention) and trained 12 x 800 steps on the soup's pseudo-labels, then 6 x 800 steps more on the pseudo-labels of an ensemble of three such fine-tunes (docs/experiments/026, 027); then 6 x 800 steps more on the pseudo-labels of the ensemble of the ResNet-18 teacher and that student (the province head not pseudo-labelled), with crops tilted and sheared up to 12 degrees and one end up to 20% shorter in perspective (docs/experiments/028)" ;;
+  SOUP_NOTE="$R2_NOTE$R3_NOTE (the province head not pseudo-labelled)$R3_GEOMETRY" ;;
   student-attention-r3-persp)  # reference_round3.sh (docs/experiments/028)
-  STUDENT_RECIPE=${STUDENT_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 RUN=runs/student-attention-r3-persp benchmarks/recipes/reference_round3.sh"}
+  STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 RUN=runs/student-attention-r3-persp benchmarks/recipes/reference_round3.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
-  SOUP_NOTE="; then the greedy soup of seven fine-tunes of that student (docs/experiments/022-024); then its heads replaced by attention heads (--pooling attention) and trained 12 x 800 steps on the soup's pseudo-labels, then 6 x 800 steps more on the pseudo-labels of an ensemble of three such fine-tunes (docs/experiments/026, 027); then 6 x 800 steps more on the pseudo-labels of the ensemble of the ResNet-18 teacher and that student, with crops tilted and sheared up to 12 degrees and one end up to 20% shorter in perspective (docs/experiments/028)" ;;
+  SOUP_NOTE="$R2_NOTE$R3_NOTE$R3_GEOMETRY" ;;
   student-attention-r2)  # reference_attention.sh (docs/experiments/027)
-  STUDENT_RECIPE=${STUDENT_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh && benchmarks/recipes/reference_attention.sh"}
+  STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION"}
   STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
-  SOUP_NOTE="; then the greedy soup of seven fine-tunes of that student (docs/experiments/022-024); then its heads replaced by attention heads (--pooling attention) and trained 12 x 800 steps on the soup's pseudo-labels, then 6 x 800 steps more on the pseudo-labels of an ensemble of three such fine-tunes (docs/experiments/026, 027)" ;;
+  SOUP_NOTE="$R2_NOTE" ;;
   student-soup)  # reference_soups.sh (docs/experiments/024)
-  STUDENT_RECIPE=${STUDENT_RECIPE:-"benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh && benchmarks/recipes/reference_soups.sh"}
+  STUDENT_RECIPE=${STUDENT_RECIPE:-"$SOUPS"}
   SOUP_NOTE="; then seven fine-tunes of that student (6 x 800 steps each: Hanzi from seven faces, province thresholds, a pseudo-label colour check, provinces drawn by their crop count; docs/experiments/022, 023) and the greedy soup of the student and them, picked on plates-real-val (compress soup, docs/experiments/024)" ;;
 esac
 SHIP=()
