@@ -9,13 +9,13 @@ tell a card from a stale or swapped model. ``card.json`` is the machine-readable
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
 from plates.atomic import write_json, write_text
 from plates.errors import PlateError
+from plates.runinfo import sha256
 
 CARD_FILES = ("card.json", "MODEL.md")
 SELECTION_NOTE = (
@@ -36,14 +36,6 @@ class CardInputs:
     recipe: str
     notes: str = ""
     selection: str = SELECTION_NOTE
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def file_hashes(folder: Path) -> dict[str, dict[str, Any]]:

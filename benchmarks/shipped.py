@@ -20,7 +20,10 @@ from pathlib import Path
 
 from benchmarks.pipeline import DEFAULT_REAL, _step
 from deploy.shipped import MODELS
+from plates import logger
 from plates.errors import PlateError
+from plates.modelio import model_file
+from plates.runinfo import sha256
 
 DEFAULT_VAL = DEFAULT_REAL.parent / "plates-real-val"
 SOURCES = ("teacher/keras", "student/keras")
@@ -70,6 +73,7 @@ def run_shipped(
     start = time.time()
     train, held, calib, select, val = _shipped_data(o, synth, real, real_val, quiet)
     slimmed = f"{o}/slimmed"
+    _forget_stale_slim(Path(slimmed), source)
     fit = ["--epochs", str(epochs), "--steps-per-epoch", str(steps), "--batch-size", str(batch)]
     flops = str(FLOPS[source.parent.name])
     _step(["compress", "slim", str(source), "--flops", flops, "--run", slimmed, *train, "--val", select, *fit,
@@ -97,6 +101,23 @@ def run_shipped(
         print(line)
     print(f"report:  {o}/report/report.md (+ report.json and charts)")
     return 0
+
+
+def _forget_stale_slim(slimmed: Path, source: Path) -> None:
+    """Start the slimming afresh when ``slimmed`` was slimmed from another model than ``source``.
+
+    The main job's output folder outlives the models it was made from: after the shipped model is
+    replaced (a pull, a new recipe run), its checkpoints hold another channel plan and cannot be
+    resumed. The folder is the main job's own intermediate, so it is rebuilt, not refused."""
+    import shutil
+
+    config = slimmed / "config.json"
+    if not config.exists():
+        return
+    before = json.loads(config.read_text(encoding="utf-8")).get("source_sha256")
+    if before != sha256(model_file(source)):
+        logger.warning("%s was slimmed from another model than %s; slimming afresh", slimmed, source)
+        shutil.rmtree(slimmed)
 
 
 def _shipped_data(o: str, synth: int, real: str | None, real_val: str | None, quiet: list[str]):

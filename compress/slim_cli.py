@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ def cmd_slim(args: argparse.Namespace) -> int:
     target.validate()
     original, info = load_model(args.model)
     Graph(original, args.protect)  # reject a bad --protect before any training
+    args.source_sha256 = _check_source(run, args.model)
     source = _sparsity_phase(args, original, info, run) if args.sparsity_epochs else args.model
     model, info = load_model(source) if args.sparsity_epochs else (original, info)
     gamma_histograms(model, run / "gamma.png", f"|gamma| of {source}")
@@ -135,6 +137,25 @@ def cmd_slim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_source(run: Path, model: str) -> str:
+    """The source model file's sha256; refuses (before anything in ``run`` is rewritten) to resume
+    a run slimmed from another model: its channel plan, checkpoints and report belong to that one."""
+    from plates.errors import PlateError
+    from plates.modelio import model_file
+    from plates.runinfo import sha256
+
+    digest = sha256(model_file(model))
+    for stage in ("sparsity", "."):
+        config = run / stage / "config.json"
+        before = json.loads(config.read_text()).get("source_sha256") if config.exists() else None
+        if before not in (None, digest):
+            raise PlateError(
+                f"{run}: holds a run slimmed from another model than {model} (sha256 {before[:12]}, "
+                f"now {digest[:12]}); use a new --run folder (or delete this one) instead of resuming"
+            )
+    return digest
+
+
 def _sparsity_phase(args: argparse.Namespace, original, info, run: Path) -> str:
     """Train the model with L1 on its BatchNorm gammas (network slimming); returns the folder
     of the sparse model, which the pruning then reads."""
@@ -152,7 +173,12 @@ def _sparsity_phase(args: argparse.Namespace, original, info, run: Path) -> str:
         }
     )
     gamma_histograms(original, run / "gamma_before.png", f"|gamma| before sparsity ({args.model})")
-    run_training(sparse, lambda: load_model(args.model)[0], info, {"stage": "sparsity", "source": args.model})
+    run_training(
+        sparse,
+        lambda: load_model(args.model)[0],
+        info,
+        {"stage": "sparsity", "source": args.model, "source_sha256": args.source_sha256},
+    )
     return str(run / "sparsity")
 
 
@@ -188,7 +214,8 @@ def _fine_tune_phase(args: argparse.Namespace, run: Path, slim, slim_info):
         builder = lambda: load_model(run / "pruned")[0]  # noqa: E731
     ft = argparse.Namespace(**{**vars(args), "gamma_l1": 0.0})
     stage = "fine-tune" if not args.from_scratch else "from scratch"
-    run_training(ft, builder, slim_info, {"stage": stage, "source": str(run / "pruned")})
+    extra = {"stage": stage, "source": str(run / "pruned"), "source_sha256": args.source_sha256}
+    run_training(ft, builder, slim_info, extra)
     return load_model(run)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import subprocess
@@ -115,3 +116,12 @@ def manifest(**extra: Any) -> dict[str, Any]:
         "versions": versions(),
         **extra,
     }
+
+
+def sha256(path: Path) -> str:
+    """The file's sha256, read in blocks (model files may be large)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import math
 import shutil
@@ -425,6 +426,15 @@ class Trainer:
         the raw training weights outside this context)."""
         return self.average.applied() if self.average is not None else contextlib.nullcontext()
 
+    def architecture(self) -> str:
+        """A digest of the model's weight shapes in build order: what a checkpoint must match.
+
+        Flags do not always name the architecture: a slimmed model's channel counts come from its
+        source's gammas, so a run folder resumed after the source changed would otherwise fail in
+        checkpoint restore. Shapes only, as weight names carry per-process counters."""
+        shapes = [list(w.shape) for w in self.model.weights]
+        return hashlib.sha256(json.dumps(shapes).encode()).hexdigest()[:16]
+
     def _check_resume(self, cfg: TrainConfig, model_config: dict[str, Any] | None = None) -> None:
         """Refuse to resume a run with other training or model-defining settings.
 
@@ -436,7 +446,7 @@ class Trainer:
             saved = json.loads(path.read_text())
             old = saved.get("train", {})
             diff = [k for k in RESUME_KEYS if k in old and old[k] != current[k]]
-            for key, value in (model_config or {}).items():
+            for key, value in {**(model_config or {}), "architecture": self.architecture()}.items():
                 before = saved.get(key)
                 if key not in saved or before == value:
                     continue
@@ -459,7 +469,8 @@ class Trainer:
         self._check_resume(self.config, extra_config)
         if not self.is_chief:
             return
-        write_json(self.run_dir / "config.json", {"train": dataclasses.asdict(self.config), **extra_config})
+        config = {"train": dataclasses.asdict(self.config), **extra_config, "architecture": self.architecture()}
+        write_json(self.run_dir / "config.json", config)
         path = self.run_dir / "manifest.json"
         current = manifest(
             data=data,

@@ -84,9 +84,14 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
     from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label, write_pseudo_labels
 
     head_thresholds = tuple(parse_weights(args.head_threshold, "--head-threshold").items())  # OptionError
+    masked = tuple((head, value) for head, _, value in (item.partition("=") for item in args.mask_class))
     try:
         config = PseudoLabelConfig(
-            args.threshold, args.min_char_heads, head_thresholds=head_thresholds, min_colour_share=args.min_colour_share
+            args.threshold,
+            args.min_char_heads,
+            head_thresholds=head_thresholds,
+            min_colour_share=args.min_colour_share,
+            masked_classes=masked,
         )
     except ValueError as exc:  # a head threshold outside (0, 1]; argparse checked the other options
         raise DataError(f"--head-threshold: {exc}") from None
@@ -100,6 +105,14 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
         f"{s['rejected']} rejected, {s['unreadable']} unreadable; counts in {out.with_suffix('.json')}"
     )
     return 0
+
+
+def mask_class(text: str) -> str:
+    """``HEAD=CLASS`` (argparse type); the head and class are checked against the model's spec."""
+    head, sep, value = text.partition("=")
+    if not (sep and head and value):
+        raise argparse.ArgumentTypeError(f"expected HEAD=CLASS, e.g. char1=苏, got {text!r}")
+    return text
 
 
 def add_teacher_options(p: argparse.ArgumentParser) -> None:
@@ -164,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="reject a crop read as a blue, yellow or green plate when fewer than this share of its pixels show "
         "that colour (grilles, bumpers); 0 = no check",
+    )
+    p.add_argument(
+        "--mask-class",
+        action="append",
+        default=[],
+        type=mask_class,
+        metavar="HEAD=CLASS",
+        help="never keep this class as a label of this head (repeatable), e.g. char1=苏 after a look at the crops "
+        "labelled 苏 found most of them another province",
     )
     p.set_defaults(func=cmd_pseudo_label)
     return parser

@@ -44,6 +44,11 @@ class PseudoLabelConfig:
     #: a crop whose colour head reads a colour of ``PLATE_COLOUR_PIXELS`` but fewer than this
     #: share of whose pixels show it is rejected (0 = no check)
     min_colour_share: float = 0.05
+    #: (head, class) pairs never kept as labels: a class an audit of the written labels found
+    #: mostly wrong. Self-training confirms a labeller's systematic misreading round after round
+    #: (every model of the chain reads it alike, so neither a threshold nor a second opinion
+    #: removes it); masking the class keeps that head's other labels.
+    masked_classes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for name, value in (("threshold", self.threshold), *self.head_thresholds):
@@ -157,9 +162,13 @@ def _common_spec(readers: Sequence[tuple[keras.Model, ModelInfo]], config: Pseud
     for _, other in readers[1:]:
         if other.spec != spec:
             raise DataError("the models read different heads or classes; their probabilities cannot be averaged")
-    unknown = [name for name, _ in config.head_thresholds if name not in spec.names]
+    unknown = [name for name, _ in (*config.head_thresholds, *config.masked_classes) if name not in spec.names]
     if unknown:
         raise DataError(f"no head(s) {unknown} in this model; heads: {', '.join(spec.names)}")
+    for name, value in config.masked_classes:
+        classes = spec.heads[spec.names.index(name)].classes
+        if value not in classes:
+            raise DataError(f"masked class {value!r} is not a class of head {name} ({' '.join(map(repr, classes))})")
     return spec
 
 
@@ -174,11 +183,15 @@ def pseudo_label(
     bad_paths = {path for path, _ in bad}
     readable = [p for p in paths if p not in bad_paths]
     labels = np.full((len(readable), len(spec.heads)), -1, np.int32)
-    sure = np.zeros(labels.shape, bool)
+    sure, masked = np.zeros(labels.shape, bool), np.zeros(labels.shape, bool)
     for j, head in enumerate(spec.heads):
         p = np.asarray(probs[head.name])
         sure[:, j] = p.max(-1) >= config.threshold_of(head.name)
         labels[:, j] = np.where(sure[:, j], p.argmax(-1), -1)
+        for name, value in config.masked_classes:  # still counts as sure: the crop is a plate
+            if name == head.name:
+                masked[:, j] |= labels[:, j] == head.classes.index(value)
+        labels[masked[:, j], j] = -1
     char = [spec.names.index(h.name) for h in spec.char_heads]
     need = min(config.min_char_heads or len(char), len(char))
     keep = sure[:, char].sum(1) >= need
@@ -198,6 +211,8 @@ def pseudo_label(
         "rejected": len(rejected),
         "threshold": config.threshold,
         "head_thresholds": dict(config.head_thresholds),
+        "masked_classes": [f"{head}={value}" for head, value in config.masked_classes],
+        "masked_labels": int(masked[keep].sum()),
         "min_char_heads": need,
         "min_colour_share": config.min_colour_share,
         "rejected_off_colour": int(off_colour.sum()),  # confident characters, but not the colour read

@@ -463,6 +463,7 @@ def test_main_job_slims_the_shipped_model_and_reports_its_speed_up(tmp_path, spe
     from deploy.export import TFLiteOptions, export_tflite
     from plates.modelio import save_model
     from plates.pipeline import load_images
+    from plates.runinfo import sha256
     from tests.conftest import tiny_model
 
     model, info = tiny_model(spec, width=32, neck=32)  # room to halve at 8-channel rounding
@@ -490,6 +491,23 @@ def test_main_job_slims_the_shipped_model_and_reports_its_speed_up(tmp_path, spe
     printed = capsys.readouterr().out
     assert "report/report.md" in printed
     assert "slimmed-tflite-fp32" in printed and "of student-tflite-fp32" in printed  # same-format speed-up
+    config = json.loads((out / "slimmed" / "config.json").read_text())
+    assert config["source_sha256"] == sha256(models / "student" / "keras" / "model.keras")
+
+
+def test_main_job_slims_afresh_when_the_shipped_model_changed(tmp_path, spec):
+    from benchmarks.shipped import _forget_stale_slim
+    from plates.atomic import write_json
+    from plates.modelio import save_model
+    from plates.runinfo import sha256
+    from tests.conftest import tiny_model
+
+    source, slimmed = tmp_path / "models" / "student" / "keras", tmp_path / "out" / "slimmed"
+    save_model(source, *tiny_model(spec))
+    for recorded, kept in ((sha256(source / "model.keras"), True), ("0" * 64, False), (None, False)):
+        write_json(slimmed / "config.json", {"source_sha256": recorded} if recorded else {})
+        _forget_stale_slim(slimmed, source)
+        assert slimmed.exists() == kept  # a run of another (or an unrecorded) source is not resumed
 
 
 def test_model_card_from_benchmark_results_and_its_sha256_check(tmp_path, spec, synth_samples, synth_dir):

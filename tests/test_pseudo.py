@@ -98,6 +98,33 @@ def test_pseudo_labels_mask_unsure_heads_and_reject_unreadable_crops(tmp_path, s
     assert exit_.value.code == 2
 
 
+def test_a_masked_class_is_never_kept_as_a_label_and_the_crop_stays(tmp_path, spec, monkeypatch):
+    """An audit found the labeller's 苏 mostly wrong: crops read 苏 keep their other heads,
+    their province is masked; 浙 is still labelled. Unknown heads or classes are refused."""
+    import plates.training
+    from teacher.cli import main
+    from teacher.pseudo import PseudoLabelConfig, list_images, pseudo_label
+
+    folder = _crops(tmp_path, 3)
+    truth = np.stack(
+        [encode(spec, t, {"colour": "blue", "layout": "single"}) for t in ("苏A12345", "浙A6789C", "苏E0000D")]
+    )
+    probs = _probs(spec, truth, np.ones(truth.shape, bool))
+    monkeypatch.setattr(plates.training, "predict_probs", lambda model, images, batch_size=256: probs)
+    readers, paths = [(None, ModelInfo(spec, 16, 48))], list_images(folder)
+    result = pseudo_label(readers, paths, PseudoLabelConfig(masked_classes=(("char1", "苏"),)))
+    labels = result.samples.labels
+    assert len(result.samples) == 3 and labels[:, 0].tolist() == [-1, truth[1, 0], -1]
+    assert (labels[:, 1:] == truth[:, 1:]).all()  # the other heads are untouched
+    assert result.stats["masked_labels"] == 2 and result.stats["class_counts"]["char1"] == {"浙": 1}
+    for bad, message in ((("province", "苏"), "no head"), (("char1", "X"), "not a class of head char1")):
+        with pytest.raises(DataError, match=message):
+            pseudo_label(readers, paths, PseudoLabelConfig(masked_classes=(bad,)))
+    with pytest.raises(SystemExit) as exit_:
+        main(["pseudo-label", "m", "--unlabelled", str(folder), "--out", "x.txt", "--mask-class", "char1"])
+    assert exit_.value.code == 2
+
+
 def test_a_confident_read_of_a_crop_without_the_plate_colour_is_rejected(tmp_path, spec, monkeypatch):
     """A grille read as a blue plate with sure characters (as a model taught by earlier rounds'
     labels does) is rejected by its pixels; a dark blue plate, a white plate and a crop whose

@@ -5,7 +5,7 @@ from compress.slim import Graph, SlimError, Target, build, max_output_diff, plan
 from plates.flops import count_macs
 from plates.keras import keras
 from student.mobilenetv3 import create_student
-from tests.conftest import tiny_model
+from tests.conftest import save_tiny, tiny_model
 
 
 def _randomise_bn(model, rng, dead_fraction=0.4, dead_beta=None):
@@ -164,3 +164,19 @@ def test_slim_cli_rejects_bad_protect_before_training(tmp_path, spec, synth_dir,
     )
     assert rc == 2 and "matches no layer" in capsys.readouterr().err
     assert not (tmp_path / "r" / "sparsity").exists()  # nothing trained first
+
+
+def test_slim_cli_refuses_to_resume_a_run_slimmed_from_another_model(tmp_path, spec, synth_dir, capsys):
+    from compress.cli import main
+
+    source, run = tmp_path / "m", tmp_path / "r"
+    save_tiny(source, spec, width=16)
+    argv = ["slim", str(source), "--train", str(synth_dir), "--run", str(run), "--flops", "0.5"]
+    argv += ["--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8", "--quiet"]
+    assert main(argv) == 0
+    before = {p: p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file() and "tb" not in p.parts}
+    save_tiny(source, spec, seed=1, width=24)  # the source replaced: another plan, other weights
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "slimmed from another model" in err[0] and str(run) in err[0]
+    assert {p: p.read_bytes() for p in before} == before  # nothing in the run folder rewritten

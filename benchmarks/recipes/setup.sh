@@ -14,6 +14,8 @@
 # PROVINCE_POWER (default 0: uniform over the provinces present): plates permute --province-power.
 # MIN_COLOUR_SHARE (default 0: no check, as the shipped models' labels were made; 0.05 is the toolkit's
 # default): teacher pseudo-label --min-colour-share; a non-zero share adds -colour to both names.
+# MASK (unset; e.g. char1=苏): teacher pseudo-label --mask-class, a class an audit of the labels found mostly
+# wrong (docs/experiments/030); adds -mask-<head>-<class> to both names.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=.venv/bin
@@ -48,9 +50,11 @@ pseudo_sources() {
   tag=$(basename "$1")
   [ "$t" = 0.99 ] || tag=$tag-province$t
   [ "${MIN_COLOUR_SHARE:-0}" = 0 ] || tag=$tag-colour
+  mask=()
+  [ -z "${MASK:-}" ] || { tag=$tag-mask-${MASK//=/-} mask=(--mask-class "$MASK"); }
   pseudo=$R/pseudo-$tag.txt perm=$R/permuted-$tag power=()
   [ "${PROVINCE_POWER:-0}" = 0 ] || { perm=$perm-power$PROVINCE_POWER power=(--province-power $PROVINCE_POWER); }
   [ -f $pseudo ] || step $B/teacher pseudo-label "$1" --unlabelled ../shared/data/plates-real-unlabelled --out $pseudo \
-    --threshold 0.9 --head-threshold char1=$t --min-colour-share ${MIN_COLOUR_SHARE:-0}
+    --threshold 0.9 --head-threshold char1=$t --min-colour-share ${MIN_COLOUR_SHARE:-0} "${mask[@]}"
   [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n ${PERMUTED:-20000} "${power[@]}"
 }
