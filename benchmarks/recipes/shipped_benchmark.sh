@@ -11,7 +11,8 @@ DEV_HELD=$R/real-dev-split/val.txt
 BUNDLES=$R/shipped-bundles
 TEACHER=()  # until a teacher ships, the run holds the student and the main job's slimmed model
 if [ -d models/teacher/keras ]; then
-  [ -f $BUNDLES/teacher-tflite-fp32/export_report.json ] || step $B/deploy tflite models/teacher/keras \
+  # exported again when a newer teacher shipped: an export of the previous one would be timed instead
+  [ $BUNDLES/teacher-tflite-fp32/export_report.json -nt models/teacher/keras/model.keras ] || step $B/deploy tflite models/teacher/keras \
     --out $BUNDLES/teacher-tflite-fp32 --parity-data $DEV_HELD
   TEACHER=(models/teacher/keras $BUNDLES/teacher-tflite-fp32)
 fi
