@@ -111,11 +111,11 @@ def _forget_stale_slim(slimmed: Path, source: Path) -> None:
     resumed. The folder is the main job's own intermediate, so it is rebuilt, not refused."""
     import shutil
 
-    config = slimmed / "config.json"
-    if not config.exists():
+    from compress.slim_cli import recorded_source
+
+    if not (slimmed / "config.json").exists():
         return
-    before = json.loads(config.read_text(encoding="utf-8")).get("source_sha256")
-    if before != sha256(model_file(source)):
+    if recorded_source(slimmed) != sha256(model_file(source)):
         logger.warning("%s was slimmed from another model than %s; slimming afresh", slimmed, source)
         shutil.rmtree(slimmed)
 

@@ -137,6 +137,13 @@ def cmd_slim(args: argparse.Namespace) -> int:
     return 0
 
 
+def recorded_source(run: Path) -> str | None:
+    """The sha256 of the model a slim run (or its sparsity stage) was made from, as its
+    ``config.json`` records it; None when there is no run or it predates the record."""
+    config = run / "config.json"
+    return json.loads(config.read_text(encoding="utf-8")).get("source_sha256") if config.exists() else None
+
+
 def _check_source(run: Path, model: str) -> str:
     """The source model file's sha256; refuses (before anything in ``run`` is rewritten) to resume
     a run slimmed from another model: its channel plan, checkpoints and report belong to that one."""
@@ -146,8 +153,7 @@ def _check_source(run: Path, model: str) -> str:
 
     digest = sha256(model_file(model))
     for stage in ("sparsity", "."):
-        config = run / stage / "config.json"
-        before = json.loads(config.read_text()).get("source_sha256") if config.exists() else None
+        before = recorded_source(run / stage)
         if before not in (None, digest):
             raise PlateError(
                 f"{run}: holds a run slimmed from another model than {model} (sha256 {before[:12]}, "
