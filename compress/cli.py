@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from compress.soup import SOUP_RECIPES
-from plates.cli_support import add_common, count, run
+from plates.cli_support import add_common, count, run, weight_list
 from plates.errors import PlateError
 from plates.train_cli import add_train_options, run_training
 from student.cli import add_student_options, student_builder
@@ -186,7 +186,7 @@ def cmd_soup(args: argparse.Namespace) -> int:
 def cmd_ensemble(args: argparse.Namespace) -> int:
     from compress.ensemble import make_ensemble, save_ensemble
 
-    ensemble = make_ensemble(args.models)
+    ensemble = make_ensemble(args.models, weights=args.weights)
     out = save_ensemble(args.out, ensemble)
     if args.val:
         score = ValScorer(args.val, str(out), args.eval_batch_size)
@@ -242,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("models", nargs="+", metavar="MODEL", help="model folders with the same heads")
     p.add_argument("--out", required=True, help="model folder to write (model.keras, labels.json)")
+    p.add_argument(
+        "--weights",
+        type=weight_list,
+        metavar="W,W,...",
+        help="a whole-number weight per model in the mean (default: equal), e.g. 1,2: a soup at twice the weight",
+    )
     p.add_argument("--val", action="append", metavar="DATA", help="labelled set to score the ensemble on")
     p.add_argument("--eval-batch-size", type=count, default=256)
     p.set_defaults(func=cmd_ensemble)

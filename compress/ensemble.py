@@ -100,17 +100,28 @@ def resize_layer(name: str, size: tuple[int, int]) -> dict:
     return {"class_name": "Resizing", "name": name, "config": config, "inbound_nodes": [[["image", 0, 0, {}]]]}
 
 
-def make_ensemble(folders: Sequence[str | os.PathLike], name: str = "ensemble") -> Ensemble:
+def make_ensemble(
+    folders: Sequence[str | os.PathLike], name: str = "ensemble", weights: Sequence[int] | None = None
+) -> Ensemble:
     """One Keras model whose every head is the mean of the heads of the model folders ``folders``.
 
     The ensemble takes the first member's input size; the heads (names, classes, order) must be
-    the same in every member, as the mean of two different class lists means nothing."""
+    the same in every member, as the mean of two different class lists means nothing.
+
+    ``weights`` (whole numbers, one per member) count a member that many times in the mean: a
+    soup of several fine-tunes stands for them in one member at their combined weight, so the
+    teacher costs two members instead of one per fine-tune. The mean stays Keras's ``Average``
+    (a member's head repeated in its inputs), so every export path reads it as before."""
     from plates.keras import keras
     from plates.layers import custom_objects
     from plates.modelio import head_names, load_model
 
     if len(folders) < 2:
         raise ModelError("an ensemble needs at least two model folders")
+    weights = list(weights) if weights is not None else [1] * len(folders)
+    if len(weights) != len(folders) or min(weights) < 1:
+        n = len(folders)
+        raise ModelError(f"an ensemble of {n} models needs {n} weights of 1 or more, not {weights}")
     names = [str(f) for f in folders]
     loaded = [load_model(f) for f in names]
     first = loaded[0][1]
@@ -129,7 +140,7 @@ def make_ensemble(folders: Sequence[str | os.PathLike], name: str = "ensemble") 
         layers += member
         renames.append(rename)
         for head, ref in zip(head_names(model), model.get_config()["output_layers"], strict=True):
-            per_head[head].append([rename[ref[0]], *ref[1:], {}])
+            per_head[head] += [[rename[ref[0]], *ref[1:], {}]] * weights[index]
     for head, refs in per_head.items():
         layers.append({"class_name": "Average", "name": head, "config": {"name": head}, "inbound_nodes": [refs]})
     config = {"name": name, "layers": layers, "input_layers": [["image", 0, 0]]}
@@ -142,9 +153,9 @@ def make_ensemble(folders: Sequence[str | os.PathLike], name: str = "ensemble") 
     members = [
         {"model": f, "architecture": i.extra.get("architecture")} for f, (_, i) in zip(names, loaded, strict=True)
     ]
-    extra = {"architecture": {"ensemble": members}, "ensemble": {"members": names}}
+    extra = {"architecture": {"ensemble": members}, "ensemble": {"members": names, "weights": weights}}
     info = dataclasses.replace(first, extra=extra)
-    logger.info("ensemble of %d models: %d parameters", len(names), model.count_params())
+    logger.info("ensemble of %d models (weights %s): %d parameters", len(names), weights, model.count_params())
     return Ensemble(model, info, names)
 
 

@@ -30,6 +30,11 @@ def positive(text: str) -> int:
     return _at_least(text, 1)
 
 
+def weight_list(text: str) -> list[int]:
+    """Comma-separated whole numbers >= 1, one per model (ensemble weights)."""
+    return [_at_least(part.strip(), 1) for part in text.split(",")]
+
+
 def _at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)

@@ -40,11 +40,18 @@ def model_file(path: str | os.PathLike) -> Path:
     return path / MODEL_FILE
 
 
-def load_model(path: str | os.PathLike, compile: bool = False) -> tuple[keras.Model, ModelInfo]:
-    """Load ``model.keras`` (given the file or its folder) and the ``labels.json`` beside it."""
+def require_model(path: str | os.PathLike) -> Path:
+    """The model file of ``path``, or a one-line ``ModelError`` when there is none: commands check
+    their model options with it before they read data or write anything."""
     file = model_file(path)
     if not file.is_file():
         raise ModelError(f"{file}: no Keras model here (expected {MODEL_FILE} in the folder)")
+    return file
+
+
+def load_model(path: str | os.PathLike, compile: bool = False) -> tuple[keras.Model, ModelInfo]:
+    """Load ``model.keras`` (given the file or its folder) and the ``labels.json`` beside it."""
+    file = require_model(path)
     info = read_labels(file.parent)
     scope = contextlib.nullcontext()
     if info.extra.get("qat"):  # tfmot wrappers need their scope to deserialise

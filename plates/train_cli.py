@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from plates.cli_support import degrees, margin
 from plates.errors import OptionError
@@ -154,10 +155,13 @@ def run_training(args: argparse.Namespace, build, info, extra_config: dict, extr
     ``prepare(train) -> (train, extra_loss)`` may rewrite the training set first (cached teacher)."""
     from plates.distribute import create_strategy
     from plates.evaluate import evaluate_model, summary_lines, write_eval
-    from plates.modelio import load_model, model_file
+    from plates.modelio import load_model, model_file, require_model
     from plates.readers import read_sources
     from plates.training import Trainer
 
+    init = getattr(args, "init", None)
+    if init and not (Path(args.run) / "checkpoints").exists():  # a new run starts from it: fail before writing
+        require_model(init)
     strategy = create_strategy(args.strategy, args.devices)
     train = read_sources(args.train, info.spec)
     val = read_sources([args.val], info.spec) if args.val else None

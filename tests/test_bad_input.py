@@ -261,6 +261,7 @@ CASES = [
         "train-init-missing",
         lambda w: ["teacher", "train", "--train", str(w.synth), "--run", w.p("r5"), "--init", w.p("nope"), *TINY],
         lambda w: "nope",
+        absent=lambda w: [w.root / "r5"],  # refused before the run folder is made or the data read
     ),
     Case(
         "student-bad-stem",

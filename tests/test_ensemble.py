@@ -73,3 +73,27 @@ def test_ensemble_cli_scores_it_and_the_result_exports_with_parity(spec, tmp_pat
     images = _images(info, 16)
     report = export_tflite(model, info, tmp_path / "fp32", TFLiteOptions("fp32"), None, images, 0.999, str(out))
     assert report["xnnpack"]["partitions"] == 1
+
+
+def test_weights_count_a_member_that_many_times_in_the_mean(spec, tmp_path, capsys):
+    from compress.cli import main
+    from compress.ensemble import make_ensemble
+    from plates.modelio import load_model
+    from plates.training import predict_probs
+
+    a = save_tiny(tmp_path / "a", spec, seed=1)
+    b = save_tiny(tmp_path / "b", spec, seed=2)
+    out = tmp_path / "pair"
+    assert main(["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--weights", "1,3", "--out", str(out)]) == 0
+    model, info = load_model(out)
+    assert info.extra["ensemble"]["weights"] == [1, 3]
+    images = _images(info)
+    got, pa, pb = predict_probs(model, images), predict_probs(a, images), predict_probs(b, images)
+    assert not np.allclose(pa["char1"], pb["char1"], atol=1e-3)
+    for name in spec.names:
+        np.testing.assert_allclose(got[name], (pa[name] + 3 * pb[name]) / 4, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ModelError, match="needs 2 weights"):
+        make_ensemble([tmp_path / "a", tmp_path / "b"], weights=[1])
+    with pytest.raises(SystemExit):
+        main(["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--weights", "1,0", "--out", str(out)])
+    assert "--weights" in capsys.readouterr().err

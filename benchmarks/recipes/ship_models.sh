@@ -42,6 +42,11 @@ case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyph
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the round-2 attention student in one graph, each head the mean of their probabilities"}
   TEACHER_USE=${TEACHER_USE:-"compress slim / distill and teacher pseudo-label"}
   TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then in one graph with the round-2 attention student (compress ensemble, docs/experiments/027, 028)"} ;;
+  round5-teacher)  # reference_round5.sh (docs/experiments/031)
+  TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh"}
+  TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the shipped student soup in one graph, each head the weighted mean of their probabilities (1:2)"}
+  TEACHER_USE=${TEACHER_USE:-"compress slim / distill and teacher pseudo-label"}
+  TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then in one graph with the soup of seven attention students that ships as the student, at twice its weight (compress ensemble --weights 1,2, docs/experiments/031)"} ;;
   round4-teacher-ensemble)  # reference_round4.sh (docs/experiments/030)
   TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh"}
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the four round-3 and round-4 attention students of the shipped soup in one graph, each head the mean of their probabilities"}
@@ -56,10 +61,15 @@ case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyph
   TEACHER_RECIPE=${TEACHER_RECIPE:-"$SOUPS"}
   TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, with the pseudo-labels and permuted plates of a fine-tune of the student (docs/experiments/022), and the two rounds averaged weight by weight (compress soup, docs/experiments/024)"} ;;
 esac
-case $(basename "$MODEL") in student-soup-r4)  # reference_round4.sh (docs/experiments/030)
+R4_NOTE="$R2_NOTE$R3_NOTE (the province head not pseudo-labelled)$R3_GEOMETRY, in two seeds; then two round-4 fine-tunes of the first on the pseudo-labels of the ensemble of the ResNet-18 teacher and it, one with the province labelled except 苏, one without province labels"
+case $(basename "$MODEL") in student-soup-r5)  # reference_round5.sh (docs/experiments/031)
+  STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh"}
+  STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
+  SOUP_NOTE="$R4_NOTE; then three more seeds of those recipes (the round-3 one without province labels, the round-4 one with 苏 masked, twice); then the seven averaged weight by weight (compress soup, docs/experiments/030, 031)" ;;
+  student-soup-r4)  # reference_round4.sh (docs/experiments/030)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
-  SOUP_NOTE="$R2_NOTE$R3_NOTE (the province head not pseudo-labelled)$R3_GEOMETRY, in two seeds; then two round-4 fine-tunes of the first on the pseudo-labels of the ensemble of the ResNet-18 teacher and it, one with the province labelled except 苏, one without province labels; then the four averaged weight by weight (compress soup, docs/experiments/030)" ;;
+  SOUP_NOTE="$R4_NOTE; then the four averaged weight by weight (compress soup, docs/experiments/030)" ;;
   student-attention-r3-noprov)  # reference_round3.sh (docs/experiments/028)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 PROVINCE_T=1.0 RUN=runs/student-attention-r3-noprov benchmarks/recipes/reference_round3.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
