@@ -97,3 +97,26 @@ def test_weights_count_a_member_that_many_times_in_the_mean(spec, tmp_path, caps
     with pytest.raises(SystemExit):
         main(["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--weights", "1,0", "--out", str(out)])
     assert "--weights" in capsys.readouterr().err
+
+
+def test_a_weighted_ensemble_slims_exactly(spec, tmp_path):
+    """The main job slims the shipped teacher, a weighted ensemble: a member's head repeated in
+    the mean must not trip the channel plan."""
+    from compress.ensemble import make_ensemble
+    from compress.slim import Graph, build, max_output_diff, zero_gamma_keep
+    from plates.keras import keras
+
+    save_tiny(tmp_path / "a", spec, seed=1)
+    save_tiny(tmp_path / "b", spec, seed=2, pooling="attention", width=8)
+    ensemble = make_ensemble([tmp_path / "a", tmp_path / "b"], weights=[1, 2])
+    rng = np.random.default_rng(0)
+    for layer in ensemble.model.layers:  # a third of the channels dead, their outputs exactly zero
+        if isinstance(layer, keras.layers.BatchNormalization):
+            g, b, mu, v = layer.get_weights()
+            dead = rng.random(g.shape) < 0.3
+            dead[0] = False
+            layer.set_weights([np.where(dead, 0, g), np.where(dead, -1, b), mu, v])
+    graph = Graph(ensemble.model)
+    slim = build(graph, zero_gamma_keep(graph), probe=_images(ensemble.info))
+    assert slim.count_params() < ensemble.model.count_params()
+    assert max_output_diff(ensemble.model, slim, _images(ensemble.info, seed=4)) < 1e-5

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Round 5 after reference_round4.sh (docs/experiments/031), each stage resumable (rerun to continue): more
 # ingredients for the student soup, since a soup of two seeds read more than any single-run lever (030):
-#   r4-mask, seeds 1 and 2: reference_round4.sh's r4-mask (the province pseudo-labelled except 苏) with SEED
+#   r4-mask, seed 1: reference_round4.sh's r4-mask (the province pseudo-labelled except 苏) with SEED=1
 #   r3-noprov, seed 2: reference_round3.sh's r3-noprov (no province pseudo-labels) with SEED=2
-#   student: compress soup (uniform) of the four round-4 students and these three, all fine-tuned from the
+#   student: compress soup (uniform) of the four round-4 students and these two, all fine-tuned from the
 #     round-2 student -> $R/student-soup-r5
 #   teacher: compress ensemble of TEACHER_START (default: the teacher soup of reference_soups.sh) and that soup at
 #     weights 1,2 -> $R/round5-teacher: two members, so the main job slims it in minutes; the soup counts as the
@@ -17,8 +17,7 @@ GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 MASKED=(START=$R3 LABELLER=$R3-teacher-ensemble MASK=char1=苏)
 env "${GEOMETRY[@]}" "${MASKED[@]}" SEED=1 RUN=$R4-mask-s1 benchmarks/recipes/reference_round3.sh
 env "${GEOMETRY[@]}" PROVINCE_T=1.0 SEED=2 RUN=$R3-s2 benchmarks/recipes/reference_round3.sh
-env "${GEOMETRY[@]}" "${MASKED[@]}" SEED=2 RUN=$R4-mask-s2 benchmarks/recipes/reference_round3.sh
-STUDENTS=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2 $R4-mask-s2)
+STUDENTS=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2)
 done_run $R/student-soup-r5 || step $B/compress soup "${STUDENTS[@]}" --recipe uniform --val $VAL --out $R/student-soup-r5
 done_run $R/round5-teacher || step $B/compress ensemble $TEACHER_START $R/student-soup-r5 --weights 1,2 --val $VAL \
   --out $R/round5-teacher

@@ -46,7 +46,7 @@ case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyph
   TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh"}
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the shipped student soup in one graph, each head the weighted mean of their probabilities (1:2)"}
   TEACHER_USE=${TEACHER_USE:-"compress slim / distill and teacher pseudo-label"}
-  TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then in one graph with the soup of seven attention students that ships as the student, at twice its weight (compress ensemble --weights 1,2, docs/experiments/031)"} ;;
+  TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then in one graph with the soup of six attention students that ships as the student, at twice its weight (compress ensemble --weights 1,2, docs/experiments/031)"} ;;
   round4-teacher-ensemble)  # reference_round4.sh (docs/experiments/030)
   TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh"}
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the four round-3 and round-4 attention students of the shipped soup in one graph, each head the mean of their probabilities"}
@@ -65,7 +65,7 @@ R4_NOTE="$R2_NOTE$R3_NOTE (the province head not pseudo-labelled)$R3_GEOMETRY, i
 case $(basename "$MODEL") in student-soup-r5)  # reference_round5.sh (docs/experiments/031)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
-  SOUP_NOTE="$R4_NOTE; then three more seeds of those recipes (the round-3 one without province labels, the round-4 one with 苏 masked, twice); then the seven averaged weight by weight (compress soup, docs/experiments/030, 031)" ;;
+  SOUP_NOTE="$R4_NOTE; then one more seed of each of the round-3 recipe without province labels and the round-4 recipe with 苏 masked; then the six averaged weight by weight (compress soup, docs/experiments/030, 031)" ;;
   student-soup-r4)  # reference_round4.sh (docs/experiments/030)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
