@@ -5,7 +5,7 @@
 # recipe) crashes with errors from code it never imported. The copy is runs/.frozen/<time>-<id>: the six
 # packages and a venv without pip that reads them first and the repository venv's site-packages for the
 # rest; the command runs in the repository root as usual (runs/, models/ and ../shared are the real ones),
-# with PLATE_EDGE_BIN pointing at the copy's commands (setup.sh's B).
+# with PLATE_EDGE_BIN pointing at the copy's commands (setup.sh's B). Remove runs/.frozen once no run uses it.
 #   benchmarks/recipes/frozen.sh benchmarks/recipes/reference_round5.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."

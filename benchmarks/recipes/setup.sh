@@ -1,5 +1,6 @@
 # Shared start of every recipe (sourced, not run): strict mode, the repository root as the working
-# folder, the toolkit's commands (B: .venv/bin, or PLATE_EDGE_BIN as frozen.sh sets it), the run folder (R), a logged step, and the real-scale training
+# folder, the toolkit's commands (B: .venv/bin, or PLATE_EDGE_BIN as frozen.sh sets it), the run
+# folder (R), a logged step, and the real-scale training
 # sources: 100k synthetic plates plus the real training half x20, validated on the held-out half;
 # done_run RUN: that training run finished (its model and final evaluation exist);
 # export_all MODEL FORMAT...: deploy MODEL into $BUNDLES/<name>-<format> (tflite-fp32, tflite-int8,
