@@ -15,7 +15,7 @@ VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 @pytest.mark.skipif(not VENV_PYTHON.exists(), reason="needs the repository venv (.venv), which the recipes use")
 def test_frozen_runs_the_command_on_a_copy_of_the_packages():
-    probe = '"$PLATE_EDGE_BIN/python" -I -c "import plates, tensorflow; print(plates.__file__)"; pwd'
+    probe = 'set -e; "$PLATE_EDGE_BIN/python" -I -c "import plates, tensorflow; print(plates.__file__)"; pwd'
     done = subprocess.run(
         [str(ROOT / "benchmarks/recipes/frozen.sh"), "bash", "-c", probe],
         capture_output=True,
