@@ -53,3 +53,25 @@ def save_tiny(folder, spec, fill=None, seed=0, **kwargs):
         model.set_weights([np.full_like(w, fill) for w in model.get_weights()])
     save_model(folder, model, info)
     return model
+
+
+def randomise_bn(model, rng, dead_fraction=0.4, dead_beta=None):
+    """Random BN statistics; a fraction of gammas set to exactly zero (``dead_beta`` for their beta):
+    the dead channels slimming must remove."""
+    import numpy as np
+
+    from plates.keras import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            g, b, mu, v = layer.get_weights()
+            g = rng.uniform(0.5, 1.5, g.shape).astype(np.float32)
+            b = rng.normal(0, 0.5, b.shape).astype(np.float32)
+            dead = rng.random(g.shape) < dead_fraction
+            dead[0] = False
+            g[dead] = 0
+            if dead_beta is not None:
+                b[dead] = dead_beta
+            layer.set_weights(
+                [g, b, rng.normal(0, 0.1, mu.shape).astype(np.float32), rng.uniform(0.5, 2, v.shape).astype(np.float32)]
+            )

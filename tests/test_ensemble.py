@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from plates.errors import ModelError, SpecError
-from tests.conftest import save_tiny
+from tests.conftest import randomise_bn, save_tiny
 
 
 def _images(info, n=6, seed=3):
@@ -104,18 +104,12 @@ def test_a_weighted_ensemble_slims_exactly(spec, tmp_path):
     the mean must not trip the channel plan."""
     from compress.ensemble import make_ensemble
     from compress.slim import Graph, build, max_output_diff, zero_gamma_keep
-    from plates.keras import keras
 
     save_tiny(tmp_path / "a", spec, seed=1)
     save_tiny(tmp_path / "b", spec, seed=2, pooling="attention", width=8)
     ensemble = make_ensemble([tmp_path / "a", tmp_path / "b"], weights=[1, 2])
-    rng = np.random.default_rng(0)
-    for layer in ensemble.model.layers:  # a third of the channels dead, their outputs exactly zero
-        if isinstance(layer, keras.layers.BatchNormalization):
-            g, b, mu, v = layer.get_weights()
-            dead = rng.random(g.shape) < 0.3
-            dead[0] = False
-            layer.set_weights([np.where(dead, 0, g), np.where(dead, -1, b), mu, v])
+    # a share of the channels dead, relu(-1) = 0: their outputs exactly zero
+    randomise_bn(ensemble.model, np.random.default_rng(0), dead_fraction=0.3, dead_beta=-1.0)
     graph = Graph(ensemble.model)
     slim = build(graph, zero_gamma_keep(graph), probe=_images(ensemble.info))
     assert slim.count_params() < ensemble.model.count_params()

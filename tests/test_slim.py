@@ -3,26 +3,8 @@ import pytest
 
 from compress.slim import Graph, SlimError, Target, build, max_output_diff, plan, zero_gamma_keep
 from plates.flops import count_macs
-from plates.keras import keras
 from student.mobilenetv3 import create_student
-from tests.conftest import save_tiny, tiny_model
-
-
-def _randomise_bn(model, rng, dead_fraction=0.4, dead_beta=None):
-    """Random BN statistics; a fraction of gammas set to exactly zero (``dead_beta`` for their beta)."""
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            g, b, mu, v = layer.get_weights()
-            g = rng.uniform(0.5, 1.5, g.shape).astype(np.float32)
-            b = rng.normal(0, 0.5, b.shape).astype(np.float32)
-            dead = rng.random(g.shape) < dead_fraction
-            dead[0] = False
-            g[dead] = 0
-            if dead_beta is not None:
-                b[dead] = dead_beta
-            layer.set_weights(
-                [g, b, rng.normal(0, 0.1, mu.shape).astype(np.float32), rng.uniform(0.5, 2, v.shape).astype(np.float32)]
-            )
+from tests.conftest import randomise_bn, save_tiny, tiny_model
 
 
 def _images(rng, size, n=6):
@@ -32,7 +14,7 @@ def _images(rng, size, n=6):
 def test_residual_block_slims_exactly_when_dead_channels_output_zero(spec):
     rng = np.random.default_rng(0)
     model, info = tiny_model(spec, width=16)
-    _randomise_bn(model, rng, dead_beta=-1.0)  # relu(-1) = 0: removed channels were exactly zero
+    randomise_bn(model, rng, dead_beta=-1.0)  # relu(-1) = 0: removed channels were exactly zero
     g = Graph(model)
     keep = zero_gamma_keep(g)
     slim = build(g, keep, probe=_images(rng, info.size))
@@ -47,7 +29,7 @@ def test_residual_block_slims_exactly_when_dead_channels_output_zero(spec):
 def test_mbconv_se_block_slims_and_folding_keeps_the_function(spec):
     rng = np.random.default_rng(1)
     model, info = create_student(spec, (24, 94), "small", alpha=0.5)
-    _randomise_bn(model, rng)  # dead channels carry hard-swish(beta) != 0: folded into consumers' biases
+    randomise_bn(model, rng)  # dead channels carry hard-swish(beta) != 0: folded into consumers' biases
     g = Graph(model)
     keep = zero_gamma_keep(g)
     images = _images(rng, info.size)
@@ -68,7 +50,7 @@ def test_mbconv_se_block_slims_and_folding_keeps_the_function(spec):
 def test_flops_target_rounding_and_floors(spec, make):
     rng = np.random.default_rng(2)
     model, info = tiny_model(spec, width=32) if make == "resnet" else create_student(spec, (24, 94), "small")
-    _randomise_bn(model, rng, dead_fraction=0.0)
+    randomise_bn(model, rng, dead_fraction=0.0)
     g = Graph(model)
     keep = plan(g, Target(flops=0.6, round_to=8, min_fraction=0.25))
     slim = build(g, keep, probe=_images(rng, info.size))
@@ -83,7 +65,7 @@ def test_flops_target_rounding_and_floors(spec, make):
 def test_ratio_target_removes_that_share_of_prunable_channels(spec):
     rng = np.random.default_rng(3)
     model, _ = tiny_model(spec, width=64)
-    _randomise_bn(model, rng, dead_fraction=0.0)
+    randomise_bn(model, rng, dead_fraction=0.0)
     g = Graph(model)
     keep = plan(g, Target(ratio=0.5, round_to=1, min_fraction=0.0))
     total = sum(g.spaces[r].size for r in g.prunable())
@@ -95,7 +77,7 @@ def test_latency_target_bisects_on_the_measured_metric(spec):
     budget on that metric, which is stricter than the same fraction of MACs."""
     rng = np.random.default_rng(5)
     model, _ = tiny_model(spec, width=32)
-    _randomise_bn(model, rng, dead_fraction=0.0)
+    randomise_bn(model, rng, dead_fraction=0.0)
     g = Graph(model)
     overhead = 0.2 * count_macs(model)
     fake = lambda m: count_macs(m) + overhead  # noqa: E731
@@ -133,7 +115,7 @@ def test_bad_targets_get_clear_errors(spec):
 def test_protected_layers_keep_all_channels(spec):
     rng = np.random.default_rng(4)
     model, _ = tiny_model(spec, width=16)
-    _randomise_bn(model, rng)
+    randomise_bn(model, rng)
     g = Graph(model, protect=["stage2"])
     keep = zero_gamma_keep(g)
     assert g.find(g.layouts["stage2_conv"].segments[0][0]) not in keep

@@ -12,13 +12,14 @@ cd "$(dirname "$0")/../.."
 [ $# -gt 0 ] || { echo "usage: $0 COMMAND [ARGS...]  (e.g. $0 benchmarks/recipes/reference_round5.sh)" >&2; exit 2; }
 mkdir -p runs/.frozen
 frozen=$(mktemp -d "$PWD/runs/.frozen/$(date +%Y%m%d-%H%M%S)-XXXX")
-cp -r plates teacher student compress deploy benchmarks "$frozen/"
+packages=(plates teacher student compress deploy benchmarks)  # each also a console script of the same name
+cp -r "${packages[@]}" "$frozen/"
 .venv/bin/python -m venv --without-pip "$frozen/.venv"
 # the copy first, then every path the repository venv's python sees but the working tree (.pth lines only add
 # paths, so the editable install's finder is not loaded)
 { echo "$frozen"; .venv/bin/python -I -c 'import sys; print("\n".join(p for p in sys.path if p and p != sys.argv[1]))' "$PWD"; } \
   > "$("$frozen/.venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/frozen.pth"
-for cmd in plates teacher student compress deploy benchmarks; do
+for cmd in "${packages[@]}"; do
   sed "1s|.*|#!$frozen/.venv/bin/python|" ".venv/bin/$cmd" > "$frozen/.venv/bin/$cmd"
   chmod +x "$frozen/.venv/bin/$cmd"
 done

@@ -61,26 +61,27 @@ case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyph
   TEACHER_RECIPE=${TEACHER_RECIPE:-"$SOUPS"}
   TEACHER_NOTE=${TEACHER_NOTE-"; then two rounds (6 x 800 steps each) on synthetic plates with the plate's round letters on half of them and Hanzi from seven faces, with the pseudo-labels and permuted plates of a fine-tune of the student (docs/experiments/022), and the two rounds averaged weight by weight (compress soup, docs/experiments/024)"} ;;
 esac
+ATTENTION_TITLE="Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"
 R4_NOTE="$R2_NOTE$R3_NOTE (the province head not pseudo-labelled)$R3_GEOMETRY, in two seeds; then two round-4 fine-tunes of the first on the pseudo-labels of the ensemble of the ResNet-18 teacher and it, one with the province labelled except 苏, one without province labels"
 case $(basename "$MODEL") in student-soup-r5)  # reference_round5.sh (docs/experiments/031)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh"}
-  STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
+  STUDENT_TITLE=${STUDENT_TITLE:-$ATTENTION_TITLE}
   SOUP_NOTE="$R4_NOTE; then one more seed of each of the round-3 recipe without province labels and the round-4 recipe with 苏 masked; then the six averaged weight by weight (compress soup, docs/experiments/030, 031)" ;;
   student-soup-r4)  # reference_round4.sh (docs/experiments/030)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh"}
-  STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
+  STUDENT_TITLE=${STUDENT_TITLE:-$ATTENTION_TITLE}
   SOUP_NOTE="$R4_NOTE; then the four averaged weight by weight (compress soup, docs/experiments/030)" ;;
   student-attention-r3-noprov)  # reference_round3.sh (docs/experiments/028)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 PROVINCE_T=1.0 RUN=runs/student-attention-r3-noprov benchmarks/recipes/reference_round3.sh"}
-  STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
+  STUDENT_TITLE=${STUDENT_TITLE:-$ATTENTION_TITLE}
   SOUP_NOTE="$R2_NOTE$R3_NOTE (the province head not pseudo-labelled)$R3_GEOMETRY" ;;
   student-attention-r3-persp)  # reference_round3.sh (docs/experiments/028)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 RUN=runs/student-attention-r3-persp benchmarks/recipes/reference_round3.sh"}
-  STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
+  STUDENT_TITLE=${STUDENT_TITLE:-$ATTENTION_TITLE}
   SOUP_NOTE="$R2_NOTE$R3_NOTE$R3_GEOMETRY" ;;
   student-attention-r2)  # reference_attention.sh (docs/experiments/027)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION"}
-  STUDENT_TITLE=${STUDENT_TITLE:-"Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"}
+  STUDENT_TITLE=${STUDENT_TITLE:-$ATTENTION_TITLE}
   SOUP_NOTE="$R2_NOTE" ;;
   student-soup)  # reference_soups.sh (docs/experiments/024)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$SOUPS"}
