@@ -28,6 +28,10 @@ class Augment:
     zoom_out: float = 0.0
     # and up to this fraction per side tighter (the ends of the plate cut), as tight detectors crop
     zoom_in: float = 0.0
+    # and up to this fraction of the width cut from each end on its own, the height kept: boxes
+    # that clip the province character (or the last one) while the plate's top and bottom show,
+    # which the symmetric zoom above rarely draws since it tightens both ends and both axes at once
+    cut_ends: float = 0.0
     # in-plane tilt and the vertical shear of a plate seen from the side, up to these degrees
     # (edges replicated): real crops are tilted and skewed, the generator's and CCPD's are straight
     rotate: float = 0.0
@@ -52,6 +56,7 @@ class Augment:
             scale=0.0,
             zoom_out=0.0,
             zoom_in=0.0,
+            cut_ends=0.0,
             rotate=0.0,
             shear=0.0,
             perspective=0.0,
@@ -106,7 +111,7 @@ def decode_unique(
 def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
     """One image, float32 0..255 in and out."""
     h, w = image.shape[0], image.shape[1]
-    if aug.shift or aug.scale or aug.zoom_out or aug.zoom_in:
+    if aug.shift or aug.scale or aug.zoom_out or aug.zoom_in or aug.cut_ends:
         # replicate the edges far enough that no box below leaves the image (no black bars)
         margin = aug.zoom_out + 0.5 * aug.scale + aug.shift
         ph, pw = int(np.ceil(margin * h)), int(np.ceil(margin * w))
@@ -117,6 +122,10 @@ def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
         s = tf.random.uniform([2], 1 - aug.scale - 2 * aug.zoom_in, 1 + aug.scale + 2 * aug.zoom_out) * inner
         d = tf.random.uniform([2], -aug.shift, aug.shift) * inner
         lo, hi = 0.5 - 0.5 * s + d, 0.5 + 0.5 * s + d
+        if aug.cut_ends:
+            cut = tf.random.uniform([2], 0.0, aug.cut_ends) * inner[1]
+            lo = lo + tf.stack([0.0, cut[0]])
+            hi = hi - tf.stack([0.0, cut[1]])
         box = tf.stack([lo[0], lo[1], hi[0], hi[1]])
         image = tf.image.crop_and_resize(image[None], box[None], [0], (h, w))[0]
     if aug.rotate or aug.shear or aug.perspective:

@@ -63,6 +63,13 @@ _AUGMENT_RANGES = (
         "also train on crops up to F of the crop tighter per side (the plate's ends cut), as tight detectors crop",
     ),
     (
+        "--cut-ends",
+        margin,
+        "F",
+        "also train on crops with up to F of the width cut from each end on its own, the height kept, "
+        "as boxes that clip the province character give",
+    ),
+    (
         "--rotate",
         degrees,
         "DEG",

@@ -65,6 +65,7 @@ class TrainConfig:
     augment: bool = True
     zoom_out: float = 0.0  # train on crops up to this fraction per side looser (Augment.zoom_out)
     zoom_in: float = 0.0  # and up to this fraction per side tighter (Augment.zoom_in)
+    cut_ends: float = 0.0  # up to this fraction of the width cut from each end on its own (Augment.cut_ends)
     rotate: float = 0.0  # degrees of in-plane tilt (Augment.rotate)
     shear: float = 0.0  # degrees of vertical shear (Augment.shear)
     perspective: float = 0.0  # one end up to this fraction shorter (Augment.perspective)

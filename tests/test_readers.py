@@ -266,6 +266,31 @@ def test_rotate_and_shear_tilt_the_plate_with_replicated_edges_and_zoom_in_cuts_
     assert max(wide) > 1.1 * np.mean(image > 185)
 
 
+def test_cut_ends_cuts_each_end_on_its_own_and_keeps_the_height():
+    """A white bar across a grey crop: cut ends show it wider, each end moved by its own draw
+    (so sometimes one end far more than the other), and never taller: only the width is cut."""
+    from plates.keras import tf
+    from plates.pipeline import Augment, augment_image
+
+    image = np.full((32, 128, 3), 120.0, np.float32)
+    image[14:18, 16:112] = 250.0
+    plain = Augment.off()
+    tf.random.set_seed(0)
+    starts, ends = [], []
+    for _ in range(24):
+        bar = augment_image(tf.constant(image), dataclasses.replace(plain, cut_ends=0.1)).numpy()[..., 0] > 185
+        rows, cols = np.flatnonzero(bar.any(1)), np.flatnonzero(bar.any(0))
+        assert rows.min() >= 13 and rows.max() <= 18, "the height was cut too"
+        starts.append(16 - cols.min())
+        ends.append(cols.max() - 111)
+    starts_, ends_ = np.array(starts), np.array(ends)
+    assert starts_.min() >= -1 and ends_.min() >= -1  # never looser (a pixel of interpolation aside)
+    assert starts_.max() > 6 and ends_.max() > 6  # up to 0.1 of 128 px at either end
+    assert np.abs(starts_ - ends_).max() > 4  # the ends move on their own
+    # within the bound: a 12.8 px cut puts the bar's end at (16 - 12.8) * 128 / (128 - cuts) >= 3.5
+    assert starts_.max() <= 13 and ends_.max() <= 13
+
+
 def test_perspective_shows_one_end_of_the_plate_shorter_within_its_bound():
     """A tall white bar: in perspective one end is shown shorter than the other, never by more
     than the bound, and either end may be the short one; no corner is filled with black."""

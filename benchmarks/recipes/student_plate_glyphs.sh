@@ -19,6 +19,8 @@
 # ZOOM_IN (0.04), ZOOM_OUT (0.15): how much tighter / looser per side the training crops may be
 # (docs/experiments/025); ROTATE (5), SHEAR (5): the tilt and vertical shear in degrees; PERSPECTIVE (0):
 # how much shorter one end of the plate may be (student train --perspective; docs/experiments/028)
+# CUT_ENDS (0): up to this share of the width cut from each end on its own (student train --cut-ends;
+# docs/experiments/032)
 # POOLING (flatten): how step 3's heads read the feature map (student train --pooling); another
 # pooling starts from the layers of BASE that fit and trains the rest afresh (--init-partial;
 # docs/experiments/026)
@@ -36,7 +38,7 @@ ROUNDED=${ROUNDED:-0.5}
 RUN=${RUN:-$R/student-rounded}
 V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-100k
 AUG=(--zoom-out "${ZOOM_OUT:-0.15}" --zoom-in "${ZOOM_IN:-0.04}" --rotate "${ROTATE:-5}" --shear "${SHEAR:-5}"
-  --perspective "${PERSPECTIVE:-0}")
+  --perspective "${PERSPECTIVE:-0}" --cut-ends "${CUT_ENDS:-0}")
 S=("${S1_A05[@]}" --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
 init=(--init $BASE)
 [ "${POOLING:-flatten}" = flatten ] || init=(--init $BASE --init-partial --pooling $POOLING)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Round 6 after reference_round5.sh (docs/experiments/032), each stage resumable (rerun to continue):
+#   r6-cut: reference_round4.sh's r4-mask (the province pseudo-labelled except 苏) with SEED=2 and up to
+#     CUT (0.06) of the width cut from each end on its own (student train --cut-ends): the crops of other
+#     cameras are often tighter than the training crops, with the province character clipped at the left
+#     end, and the soup read 1.8 points less of plates-real-val with 3% of the width cut from the left
+#   student: compress soup (uniform) of round 5's six students and r6-cut -> $R/student-soup-r6
+#   teacher: compress ensemble of TEACHER_START and that soup at weights 1,2 (031) -> $R/round6-teacher
+# Selection is on plates-real-val, never trained on.
+source "$(dirname "$0")/setup.sh"
+VAL=../shared/data/plates-real-val
+TEACHER_START=${TEACHER_START:-$R/teacher-soup}
+R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
+GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
+MASKED=(START=$R3 LABELLER=$R3-teacher-ensemble MASK=char1=苏)
+CUT_RUN=$R/student-attention-r6-cut
+env "${GEOMETRY[@]}" "${MASKED[@]}" CUT_ENDS=${CUT:-0.06} SEED=2 RUN=$CUT_RUN benchmarks/recipes/reference_round3.sh
+STUDENTS=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2 $CUT_RUN)
+done_run $R/student-soup-r6 || step $B/compress soup "${STUDENTS[@]}" --recipe uniform --val $VAL --out $R/student-soup-r6
+done_run $R/round6-teacher || step $B/compress ensemble $TEACHER_START $R/student-soup-r6 --weights 1,2 --val $VAL \
+  --out $R/round6-teacher
