@@ -6,6 +6,10 @@
 #     end, and the soup read 1.8 points less of plates-real-val with 3% of the width cut from the left
 #   student: compress soup (uniform) of round 5's six students and r6-cut -> $R/student-soup-r6
 #   teacher: compress ensemble of TEACHER_START and that soup at weights 1,2 (031) -> $R/round6-teacher
+#   ResNet-18 r6, seeds 0 and 1: TEACHER_START fine-tuned 6 x 800 steps on r4-mask's data and tilt, with
+#     attention heads (the students' since 026; the backbone is taken, the heads start afresh): the ResNet-18
+#     member was last trained on 022's data; its soup -> $R/teacher-soup-r6
+#   teacher b: compress ensemble of that soup and round 5's student soup at weights 1,2 -> $R/round6-teacher-b
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
@@ -19,3 +23,15 @@ STUDENTS=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2 $CUT_RUN)
 done_run $R/student-soup-r6 || step $B/compress soup "${STUDENTS[@]}" --recipe uniform --val $VAL --out $R/student-soup-r6
 done_run $R/round6-teacher || step $B/compress ensemble $TEACHER_START $R/student-soup-r6 --weights 1,2 --val $VAL \
   --out $R/round6-teacher
+MASK=char1=苏 MIN_COLOUR_SHARE=0.05 PROVINCE_POWER=0.5 pseudo_sources $R3-teacher-ensemble
+SYN=$R/synth-rounded0.5-100k-faces-all
+T6=(--train $SYN --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm "${REF_TEACHER[@]}"
+  --rotate 12 --shear 12 --perspective 0.2 --init $TEACHER_START --init-partial --pooling attention --epochs 6
+  --lr 1.5e-3 --warmup-epochs 0.25)
+for seed in 0 1; do
+  done_run $R/teacher-r6-s$seed || step $B/teacher train "${T6[@]}" --seed $seed --run $R/teacher-r6-s$seed
+done
+done_run $R/teacher-soup-r6 || step $B/compress soup $R/teacher-r6-s0 $R/teacher-r6-s1 --recipe uniform --val $VAL \
+  --out $R/teacher-soup-r6
+done_run $R/round6-teacher-b || step $B/compress ensemble $R/teacher-soup-r6 $R/student-soup-r5 --weights 1,2 \
+  --val $VAL --out $R/round6-teacher-b
