@@ -6,10 +6,10 @@
 #     end, and the soup read 1.8 points less of plates-real-val with 3% of the width cut from the left
 #   student: compress soup (uniform) of round 5's six students and r6-cut -> $R/student-soup-r6
 #   teacher: compress ensemble of TEACHER_START and that soup at weights 1,2 (031) -> $R/round6-teacher
-#   ResNet-18 r6, seeds 0 and 1: TEACHER_START fine-tuned 6 x 800 steps on r4-mask's data and tilt, with
-#     attention heads (the students' since 026; the backbone is taken, the heads start afresh): the ResNet-18
-#     member was last trained on 022's data; its soup -> $R/teacher-soup-r6
-#   teacher b: compress ensemble of that soup and round 5's student soup at weights 1,2 -> $R/round6-teacher-b
+#   ResNet-18 r6: TEACHER_START fine-tuned 6 x 800 steps on r4-mask's data and tilt, with attention heads (the
+#     students' since 026; the backbone is taken, the heads start afresh) -> $R/teacher-r6-s0: the ResNet-18
+#     member was last trained on 022's data
+#   teacher b: compress ensemble of that ResNet-18 and round 5's student soup at weights 1,2 -> $R/round6-teacher-b
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
@@ -28,10 +28,6 @@ SYN=$R/synth-rounded0.5-100k-faces-all
 T6=(--train $SYN --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm "${REF_TEACHER[@]}"
   --rotate 12 --shear 12 --perspective 0.2 --init $TEACHER_START --init-partial --pooling attention --epochs 6
   --lr 1.5e-3 --warmup-epochs 0.25)
-for seed in 0 1; do
-  done_run $R/teacher-r6-s$seed || step $B/teacher train "${T6[@]}" --seed $seed --run $R/teacher-r6-s$seed
-done
-done_run $R/teacher-soup-r6 || step $B/compress soup $R/teacher-r6-s0 $R/teacher-r6-s1 --recipe uniform --val $VAL \
-  --out $R/teacher-soup-r6
-done_run $R/round6-teacher-b || step $B/compress ensemble $R/teacher-soup-r6 $R/student-soup-r5 --weights 1,2 \
+done_run $R/teacher-r6-s0 || step $B/teacher train "${T6[@]}" --seed 0 --run $R/teacher-r6-s0
+done_run $R/round6-teacher-b || step $B/compress ensemble $R/teacher-r6-s0 $R/student-soup-r5 --weights 1,2 \
   --val $VAL --out $R/round6-teacher-b
