@@ -109,112 +109,85 @@ def decode_unique(
 
 
 def augment_image(image: tf.Tensor, aug: Augment) -> tf.Tensor:
-    """One image, float32 0..255 in and out (``augment_batch`` of a batch of one)."""
-    return augment_batch(image[None], aug)[0]
-
-
-def augment_batch(images: tf.Tensor, aug: Augment) -> tf.Tensor:
-    """A batch (n, h, w, 3), float32 0..255 in and out, every image with its own random draws.
-
-    Each step is one op over the whole batch (one crop_and_resize with n boxes, one projective
-    transform with n matrices, per-image factors as (n, 1, 1, 1) tensors): mapped image by image,
-    the dozen small ops per crop cost more CPU than a training step of the student and starved it
-    on a 2-core host."""
-    n = tf.shape(images)[0]
-    h, w = images.shape[1], images.shape[2]
-
-    def draw(low, high, rank: int = 4) -> tf.Tensor:  # one number per image, broadcast over pixels
-        return tf.random.uniform(tf.concat([[n], tf.ones([rank - 1], tf.int32)], 0), low, high)
-
+    """One image, float32 0..255 in and out."""
+    h, w = image.shape[0], image.shape[1]
     if aug.shift or aug.scale or aug.zoom_out or aug.zoom_in or aug.cut_ends:
         # replicate the edges far enough that no box below leaves the image (no black bars)
         margin = aug.zoom_out + 0.5 * aug.scale + aug.shift
         ph, pw = int(np.ceil(margin * h)), int(np.ceil(margin * w))
-        images = tf.gather(images, np.clip(np.arange(-ph, h + ph), 0, h - 1), axis=1)
-        images = tf.gather(images, np.clip(np.arange(-pw, w + pw), 0, w - 1), axis=2)
+        image = tf.gather(image, np.clip(np.arange(-ph, h + ph), 0, h - 1), axis=0)
+        image = tf.gather(image, np.clip(np.arange(-pw, w + pw), 0, w - 1), axis=1)
         inner = tf.constant([h / (h + 2 * ph), w / (w + 2 * pw)], tf.float32)  # the original's extent
         # per axis: a box up to `scale` + 2 * zoom_in tighter, or up to `scale` + 2 * zoom_out looser
-        s = tf.random.uniform([n, 2], 1 - aug.scale - 2 * aug.zoom_in, 1 + aug.scale + 2 * aug.zoom_out) * inner
-        d = tf.random.uniform([n, 2], -aug.shift, aug.shift) * inner
+        s = tf.random.uniform([2], 1 - aug.scale - 2 * aug.zoom_in, 1 + aug.scale + 2 * aug.zoom_out) * inner
+        d = tf.random.uniform([2], -aug.shift, aug.shift) * inner
         lo, hi = 0.5 - 0.5 * s + d, 0.5 + 0.5 * s + d
         if aug.cut_ends:
-            cut = tf.random.uniform([n, 2], 0.0, aug.cut_ends) * inner[1]
-            lo = lo + tf.stack([tf.zeros([n]), cut[:, 0]], 1)
-            hi = hi - tf.stack([tf.zeros([n]), cut[:, 1]], 1)
-        boxes = tf.stack([lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]], 1)
-        images = tf.image.crop_and_resize(images, boxes, tf.range(n), (h, w))
+            cut = tf.random.uniform([2], 0.0, aug.cut_ends) * inner[1]
+            lo = lo + tf.stack([0.0, cut[0]])
+            hi = hi - tf.stack([0.0, cut[1]])
+        box = tf.stack([lo[0], lo[1], hi[0], hi[1]])
+        image = tf.image.crop_and_resize(image[None], box[None], [0], (h, w))[0]
     if aug.rotate or aug.shear or aug.perspective:
-        images = _tilt(images, aug.rotate, aug.shear, aug.perspective)
-    if aug.blur:  # a size per image: resized one by one
-        images = tf.map_fn(lambda im: _soften(im, aug.blur), images)
-    images = images + draw(-aug.brightness, aug.brightness)
-    mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
-    images = (images - mean) * draw(*aug.contrast) + mean
-    images = tf.clip_by_value(images, 0.0, 255.0) / 255.0
-    if aug.saturation != (1.0, 1.0) or aug.hue:
-        # tf.image.adjust_saturation / adjust_hue with one factor per image: both scale or turn
-        # one HSV channel, so one round trip does both
-        hsv = tf.image.rgb_to_hsv(images)
-        hue = tf.math.floormod(hsv[..., 0] + draw(-aug.hue, aug.hue, 3), 1.0)
-        sat = tf.clip_by_value(hsv[..., 1] * draw(*aug.saturation, 3), 0.0, 1.0)
-        images = tf.image.hsv_to_rgb(tf.stack([hue, sat, hsv[..., 2]], -1))
+        image = _tilt(image, aug.rotate, aug.shear, aug.perspective)
+    if aug.blur:
+        f = tf.random.uniform([], 1 - aug.blur, 1.0)
+        small = tf.maximum(tf.cast(tf.round(f * np.array([h, w], np.float32)), tf.int32), 1)
+        image = tf.image.resize(tf.image.resize(image, small, antialias=True), (h, w))
+    image = image + tf.random.uniform([], -aug.brightness, aug.brightness)
+    mean = tf.reduce_mean(image, axis=[0, 1], keepdims=True)
+    image = (image - mean) * tf.random.uniform([], *aug.contrast) + mean
+    image = tf.clip_by_value(image, 0.0, 255.0) / 255.0
+    if aug.saturation != (1.0, 1.0):
+        image = tf.image.adjust_saturation(image, tf.random.uniform([], *aug.saturation))
+    if aug.hue:
+        image = tf.image.adjust_hue(image, tf.random.uniform([], -aug.hue, aug.hue))
     if aug.grayscale:
-        gray = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(images))
-        images = tf.where(draw(0.0, 1.0) < aug.grayscale, gray, images)
-    images = images * 255.0
+        gray = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(image))
+        image = tf.where(tf.random.uniform([]) < aug.grayscale, gray, image)
+    image = image * 255.0
     if aug.noise:
-        images = images + tf.random.normal(tf.shape(images)) * draw(0.0, aug.noise)
-    return tf.clip_by_value(images, 0.0, 255.0)
+        image = image + tf.random.normal(tf.shape(image), stddev=tf.random.uniform([], 0, aug.noise))
+    return tf.clip_by_value(image, 0.0, 255.0)
 
 
-def _soften(image: tf.Tensor, blur: float) -> tf.Tensor:
-    """One image shrunk by a factor drawn in [1 - blur, 1] and enlarged back (resolution lost)."""
+def _tilt(image: tf.Tensor, rotate: float, shear: float, perspective: float = 0.0) -> tf.Tensor:
+    """``image`` turned about its centre by up to ``rotate`` degrees, sheared vertically (the
+    top and bottom edges slope, the strokes stay upright) by up to ``shear`` degrees, and seen in
+    perspective: one end shown up to ``perspective`` shorter than the other (either end)."""
     h, w = image.shape[0], image.shape[1]
-    f = tf.random.uniform([], 1 - blur, 1.0)
-    small = tf.maximum(tf.cast(tf.round(f * np.array([h, w], np.float32)), tf.int32), 1)
-    return tf.image.resize(tf.image.resize(image, small, antialias=True), (h, w))
-
-
-def _tilt(images: tf.Tensor, rotate: float, shear: float, perspective: float = 0.0) -> tf.Tensor:
-    """``images`` (n, h, w, 3), each turned about its centre by up to ``rotate`` degrees, sheared
-    vertically (the top and bottom edges slope, the strokes stay upright) by up to ``shear``
-    degrees, and seen in perspective: one end shown up to ``perspective`` shorter than the other
-    (either end)."""
-    n = tf.shape(images)[0]
-    h, w = images.shape[1], images.shape[2]
     cy, cx = (h - 1) / 2, (w - 1) / 2
-    theta = tf.random.uniform([n], -rotate, rotate) * (np.pi / 180)
-    slope = tf.tan(tf.random.uniform([n], -shear, shear) * (np.pi / 180))
+    theta = tf.random.uniform([], -rotate, rotate) * (np.pi / 180)
+    slope = tf.tan(tf.random.uniform([], -shear, shear) * (np.pi / 180))
     # the shorter end is 1 - |p| as tall as the other: (1 - |g| w/2) / (1 + |g| w/2) = 1 - |p|
-    p = tf.random.uniform([n], -perspective, perspective)
+    p = tf.random.uniform([], -perspective, perspective)
     g = 2 * p / ((2 - tf.abs(p)) * w)
     cos, sin = tf.cos(theta), tf.sin(theta)
     # output pixel (x, y), dx = x - cx, dy = y - cy, reads input
     # (cx + (cos dx - sin dy) / k, cy + ((sin + slope) dx + cos dy) / k) with k = 1 + g dx,
     # written as one projective transform normalised to k's constant term 1
     a0, a1, b0, b1 = cos, -sin, sin + slope, cos
-    k0 = 1 - g * cx
-    transforms = tf.stack(
+    n = 1 - g * cx
+    transform = tf.stack(
         [
-            (a0 + g * cx) / k0,
-            a1 / k0,
-            (cx - g * cx * cx - a0 * cx - a1 * cy) / k0,
-            (b0 + g * cy) / k0,
-            b1 / k0,
-            (cy - g * cx * cy - b0 * cx - b1 * cy) / k0,
-            g / k0,
-            tf.zeros([n]),
-        ],
-        axis=1,
+            (a0 + g * cx) / n,
+            a1 / n,
+            (cx - g * cx * cx - a0 * cx - a1 * cy) / n,
+            (b0 + g * cy) / n,
+            b1 / n,
+            (cy - g * cx * cy - b0 * cx - b1 * cy) / n,
+            g / n,
+            0.0,
+        ]
     )
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images,
-        transforms=transforms,
+        images=image[None],
+        transforms=transform[None],
         output_shape=tf.constant([h, w]),
         fill_value=0.0,
         interpolation="BILINEAR",
         fill_mode="NEAREST",
-    )
+    )[0]
 
 
 def make_dataset(
@@ -238,25 +211,24 @@ def make_dataset(
     docs/experiments/005.)"""
     unique, rows, kept = decode_unique(samples, size, skip_bad, progress)
     labels = samples.labels[kept].astype(np.int32)
-    aug = augment if augment is not None else (Augment() if training else Augment.off())
     if training:  # one copy of each distinct image; a repeated source is gathered, not copied
         images_t, rows_t, labels_t = tf.constant(unique), tf.constant(rows), tf.constant(labels)
         ds = tf.data.Dataset.range(len(labels)).shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
         if repeat:
             ds = ds.repeat()  # each pass draws a new order
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder).map(
+        ds = ds.map(
             lambda i: (tf.gather(images_t, tf.gather(rows_t, i)), tf.gather(labels_t, i)), num_parallel_calls=AUTOTUNE
         )
     else:
         ds = tf.data.Dataset.from_tensor_slices((unique[rows], labels))
         if repeat:
             ds = ds.repeat()
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    if training and aug != Augment.off():  # a batch at a time (augment_batch says why)
-        ds = ds.map(lambda x, y: (augment_batch(tf.cast(x, tf.float32), aug), y), num_parallel_calls=AUTOTUNE)
+    aug = augment if augment is not None else (Augment() if training else Augment.off())
+    if training and aug != Augment.off():
+        ds = ds.map(lambda x, y: (augment_image(tf.cast(x, tf.float32), aug), y), num_parallel_calls=AUTOTUNE)
     else:
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
-    ds = ds.prefetch(AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
     options = tf.data.Options()
     # a checkpointed iterator keeps its order and position; the augmentation's random state is not
     # saved (a resumed run draws other random numbers, on the same batches)

@@ -291,27 +291,6 @@ def test_cut_ends_cuts_each_end_on_its_own_and_keeps_the_height():
     assert starts_.max() <= 13 and ends_.max() <= 13
 
 
-def test_augment_batch_draws_for_each_image_and_matches_the_image_ops():
-    """A batch of one image, copied: every copy gets its own crop, tilt and colour (not one draw
-    for the batch); saturation as one HSV round trip equals tf.image.adjust_saturation."""
-    from plates.keras import tf
-    from plates.pipeline import Augment, augment_batch
-
-    rng = np.random.default_rng(0)
-    image = rng.uniform(0, 255, (32, 128, 3)).astype(np.float32)
-    batch = tf.constant(np.repeat(image[None], 8, 0))
-    tf.random.set_seed(0)
-    out = augment_batch(batch, Augment(zoom_out=0.1, rotate=5.0, noise=0.0)).numpy()
-    assert out.shape == (8, 32, 128, 3) and out.min() >= 0 and out.max() <= 255
-    assert len({o.tobytes() for o in out}) == 8
-    means = out.mean(axis=(1, 2, 3))
-    assert means.std() > 1.0  # brightness and contrast drawn per image
-    only = dataclasses.replace(Augment.off(), saturation=(0.5, 0.5))
-    got = augment_batch(batch[:1], only).numpy()[0]
-    want = tf.image.adjust_saturation(image / 255.0, 0.5).numpy() * 255.0
-    np.testing.assert_allclose(got, want, atol=0.05)
-
-
 def test_perspective_shows_one_end_of_the_plate_shorter_within_its_bound():
     """A tall white bar: in perspective one end is shown shorter than the other, never by more
     than the bound, and either end may be the short one; no corner is filled with black."""

@@ -42,6 +42,11 @@ case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyph
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the round-2 attention student in one graph, each head the mean of their probabilities"}
   TEACHER_USE=${TEACHER_USE:-"compress slim / distill and teacher pseudo-label"}
   TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then in one graph with the round-2 attention student (compress ensemble, docs/experiments/027, 028)"} ;;
+  round8-teacher)  # reference_round6.sh .. reference_round8.sh (docs/experiments/032)
+  TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh && benchmarks/recipes/reference_round6.sh && benchmarks/recipes/reference_round7.sh && benchmarks/recipes/reference_round8.sh"}
+  TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: a ResNet-18 (width 32, attention heads) and the shipped student soup in one graph, each head the weighted mean of their probabilities (1:2)"}
+  TEACHER_USE=${TEACHER_USE:-"compress slim / distill and teacher pseudo-label"}
+  TEACHER_NOTE=${TEACHER_NOTE-"$SOUP_ROUNDS; then its heads replaced by attention heads and 6 x 800 steps on the round-4 students' pseudo-labels, permuted plates and tilt; then 6 x 800 steps more on the pseudo-labels and permuted plates of the ensemble of it and the shipped student soup (docs/experiments/032); then in one graph with that soup, at twice its weight (compress ensemble --weights 1,2, docs/experiments/031)"} ;;
   round5-teacher)  # reference_round5.sh (docs/experiments/031)
   TEACHER_RECIPE=${TEACHER_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh"}
   TEACHER_TITLE=${TEACHER_TITLE:-"Reference teacher: the ResNet-18 teacher (width 32) and the shipped student soup in one graph, each head the weighted mean of their probabilities (1:2)"}
