@@ -3,7 +3,7 @@
 #   r6-cut: reference_round4.sh's r4-mask (the province pseudo-labelled except 苏) with SEED=2 and up to
 #     CUT (0.06) of the width cut from each end on its own (student train --cut-ends): the crops of other
 #     cameras are often tighter than the training crops, with the province character clipped at the left
-#     end, and the soup read 1.8 points less of plates-real-val with 3% of the width cut from the left
+#     end, and the soup reads less of plates-real-val with a little of the width cut from the left
 #   student: compress soup (uniform) of round 5's six students and r6-cut -> $R/student-soup-r6
 #   teacher: compress ensemble of TEACHER_START and that soup at weights 1,2 (031) -> $R/round6-teacher
 #   ResNet-18 r6: TEACHER_START fine-tuned 6 x 800 steps on r4-mask's data and tilt, with attention heads (the
