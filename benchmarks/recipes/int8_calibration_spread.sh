@@ -10,17 +10,16 @@ MODELS=${MODELS:-"$R/student-soup-r5 $R/student-soup-r7"}
 OUT=$R/int8-calibration
 DEV_HELD=$R/real-dev-split/val.txt DEV_TRAIN=$R/real-dev-split/train.txt
 PSEUDO=${PSEUDO:-"$R/pseudo-round6-teacher-b-colour-mask-char1-苏.txt"}
+int8=(--int8 --data $DEV_TRAIN --parity-data $DEV_HELD --min-agreement 0)  # every report keeps every bundle
 bundles=()
 for m in $MODELS; do
   for seed in 0 1 2; do
     out=$OUT/$(basename $m)-dev-seed$seed
-    [ -f $out/export_report.json ] || step $B/deploy tflite $m --out $out --int8 --data $DEV_TRAIN --calib-seed $seed \
-      --parity-data $DEV_HELD --min-agreement 0
+    [ -f $out/export_report.json ] || step $B/deploy tflite $m --out $out "${int8[@]}" --calib-seed $seed
     bundles+=($out)
   done
   out=$OUT/$(basename $m)-dev-pseudo
-  [ -f $out/export_report.json ] || step $B/deploy tflite $m --out $out --int8 --data $DEV_TRAIN --data "$PSEUDO" \
-    --calib-size 600 --parity-data $DEV_HELD --min-agreement 0
+  [ -f $out/export_report.json ] || step $B/deploy tflite $m --out $out "${int8[@]}" --data "$PSEUDO" --calib-size 600
   bundles+=($out)
 done
 step $B/benchmarks accuracy "${bundles[@]}" --data $DEV_HELD --name int8_calibration_spread_dev --out benchmarks/results \
