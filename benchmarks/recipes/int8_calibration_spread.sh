@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# How much the int8 calibration alone moves a student soup's accuracy (docs/experiments/032): each of
-# MODELS (default: round 5's and round 7's soups) exported to int8 TFLite with three draws of 300 calibration
+# How much the int8 calibration alone moves a student soup's accuracy (docs/experiments/032, 033): each of
+# MODELS (default: the soups of rounds 5, 7 and 9's two candidates) exported to int8 TFLite with three draws of 300 calibration
 # crops from the real-dev training half (seeds 0-2), and with 600 from that half and the round-6 teacher b's
 # pseudo-labelled crops of plates-real-unlabelled; then every bundle's accuracy on the held-out dev half and
 # on plates-real-val in one report per set (benchmarks/results/int8_calibration_spread_{dev,val}).
 # Calibration never uses plates-real-val.
 source "$(dirname "$0")/setup.sh"
-MODELS=${MODELS:-"$R/student-soup-r5 $R/student-soup-r7"}
+MODELS=${MODELS:-"$R/student-soup-r5 $R/student-soup-r7 $R/student-soup-kd2 $R/student-soup-r9-greedy"}
 OUT=$R/int8-calibration
 DEV_HELD=$R/real-dev-split/val.txt DEV_TRAIN=$R/real-dev-split/train.txt
 PSEUDO=${PSEUDO:-"$R/pseudo-round6-teacher-b-colour-mask-char1-苏.txt"}
@@ -23,6 +23,6 @@ for m in $MODELS; do
   bundles+=($out)
 done
 step $B/benchmarks accuracy "${bundles[@]}" --data $DEV_HELD --name int8_calibration_spread_dev --out benchmarks/results \
-  --title "int8 TFLite of two student soups by calibration draw, on the held-out half of plates-real-dev"
+  --title "int8 TFLite of student soups by calibration draw, on the held-out half of plates-real-dev"
 step $B/benchmarks accuracy "${bundles[@]}" --data ../shared/data/plates-real-val --name int8_calibration_spread_val \
-  --out benchmarks/results --title "int8 TFLite of two student soups by calibration draw, on plates-real-val (selection set)"
+  --out benchmarks/results --title "int8 TFLite of student soups by calibration draw, on plates-real-val (selection set)"

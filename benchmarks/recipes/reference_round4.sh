@@ -15,7 +15,6 @@
 source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
 TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
 GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 env "${GEOMETRY[@]}" PROVINCE_T=1.0 RUN=$R3 benchmarks/recipes/reference_round3.sh
 env "${GEOMETRY[@]}" PROVINCE_T=1.0 SEED=1 RUN=$R3-s1 benchmarks/recipes/reference_round3.sh

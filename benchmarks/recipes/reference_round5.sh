@@ -12,12 +12,11 @@
 source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
 TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
 GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 MASKED=(START=$R3 LABELLER=$R3-teacher-ensemble MASK=char1=苏)
 env "${GEOMETRY[@]}" "${MASKED[@]}" SEED=1 RUN=$R4-mask-s1 benchmarks/recipes/reference_round3.sh
 env "${GEOMETRY[@]}" PROVINCE_T=1.0 SEED=2 RUN=$R3-s2 benchmarks/recipes/reference_round3.sh
-STUDENTS=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2)
+STUDENTS=("${SOUP_R5[@]}")
 done_run $R/student-soup-r5 || step $B/compress soup "${STUDENTS[@]}" --recipe uniform --val $VAL --out $R/student-soup-r5
 done_run $R/round5-teacher || step $B/compress ensemble $TEACHER_START $R/student-soup-r5 --weights 1,2 --val $VAL \
   --out $R/round5-teacher

@@ -14,20 +14,15 @@
 source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
 TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
 GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 MASKED=(START=$R3 LABELLER=$R3-teacher-ensemble MASK=char1=苏)
 CUT_RUN=$R/student-attention-r6-cut
 env "${GEOMETRY[@]}" "${MASKED[@]}" CUT_ENDS=${CUT:-0.06} SEED=2 RUN=$CUT_RUN benchmarks/recipes/reference_round3.sh
-STUDENTS=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2 $CUT_RUN)
+STUDENTS=("${SOUP_R5[@]}" $CUT_RUN)
 done_run $R/student-soup-r6 || step $B/compress soup "${STUDENTS[@]}" --recipe uniform --val $VAL --out $R/student-soup-r6
 done_run $R/round6-teacher || step $B/compress ensemble $TEACHER_START $R/student-soup-r6 --weights 1,2 --val $VAL \
   --out $R/round6-teacher
 MASK=char1=苏 MIN_COLOUR_SHARE=0.05 PROVINCE_POWER=0.5 pseudo_sources $R3-teacher-ensemble
-SYN=$R/synth-rounded0.5-100k-faces-all
-T6=(--train $SYN --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm "${REF_TEACHER[@]}"
-  --rotate 12 --shear 12 --perspective 0.2 --init $TEACHER_START --init-partial --pooling attention --epochs 6
-  --lr 1.5e-3 --warmup-epochs 0.25)
-done_run $R/teacher-r6-s0 || step $B/teacher train "${T6[@]}" --seed 0 --run $R/teacher-r6-s0
+resnet_round $R/teacher-r6-s0 0 --init $TEACHER_START --init-partial --lr 1.5e-3
 done_run $R/round6-teacher-b || step $B/compress ensemble $R/teacher-r6-s0 $R/student-soup-r5 --weights 1,2 \
   --val $VAL --out $R/round6-teacher-b

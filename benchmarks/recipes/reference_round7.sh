@@ -8,11 +8,10 @@
 source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
 TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
 GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 R7=$R/student-attention-r7
 env "${GEOMETRY[@]}" START=$R3 LABELLER=$R/round6-teacher-b MASK=char1=苏 RUN=$R7 benchmarks/recipes/reference_round3.sh
-STUDENTS=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2 $R7)
+STUDENTS=("${SOUP_R5[@]}" $R7)
 done_run $R/student-soup-r7 || step $B/compress soup "${STUDENTS[@]}" --recipe uniform --val $VAL --out $R/student-soup-r7
 done_run $R/round7-teacher || step $B/compress ensemble $R/teacher-r6-s0 $R/student-soup-r7 --weights 1,2 --val $VAL \
   --out $R/round7-teacher

@@ -12,20 +12,15 @@
 source "$(dirname "$0")/setup.sh"
 VAL=../shared/data/plates-real-val
 TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
 MASK=char1=苏 MIN_COLOUR_SHARE=0.05 PROVINCE_POWER=0.5 pseudo_sources $R/round6-teacher-b
-SYN=$R/synth-rounded0.5-100k-faces-all
-T8=(--train $SYN --train "$R/real-dev-split/train.txt*10" --train "$pseudo*4" --train $perm "${REF_TEACHER[@]}"
-  --rotate 12 --shear 12 --perspective 0.2 --init $R/teacher-r6-s0 --pooling attention --epochs 6
-  --lr 1e-3 --warmup-epochs 0.25)
-done_run $R/teacher-r8 || step $B/teacher train "${T8[@]}" --seed 1 --run $R/teacher-r8
+resnet_round $R/teacher-r8 1 --init $R/teacher-r6-s0 --lr 1e-3
 done_run $R/teacher-soup-r8 || step $B/compress soup $R/teacher-r6-s0 $R/teacher-r8 --recipe uniform --val $VAL \
   --out $R/teacher-soup-r8
 GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 R7=$R/student-attention-r7
 env "${GEOMETRY[@]}" START=$R3 LABELLER=$R/round6-teacher-b MASK=char1=苏 SEED=1 RUN=$R7-s1 \
   benchmarks/recipes/reference_round3.sh
-STUDENTS=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2 $R7 $R7-s1)
+STUDENTS=("${SOUP_R5[@]}" $R7 $R7-s1)
 done_run $R/student-soup-r8 || step $B/compress soup "${STUDENTS[@]}" --recipe uniform --val $VAL --out $R/student-soup-r8
 for t in teacher-r8 teacher-soup-r8; do
   done_run $R/round8-$t || step $B/compress ensemble $R/$t $R/student-soup-r8 --weights 1,2 --val $VAL \

@@ -17,6 +17,11 @@
 # default): teacher pseudo-label --min-colour-share; a non-zero share adds -colour to both names.
 # MASK (unset; e.g. char1=苏): teacher pseudo-label --mask-class, a class an audit of the labels found mostly
 # wrong (docs/experiments/030); adds -mask-<head>-<class> to both names.
+# R3, R4: the round-3 attention student without province labels and the round-4 students' prefix; SOUP_R5:
+# the six students round 5 averages into the shipped student soup (reference_round5.sh); later rounds add to it.
+# resnet_round RUN SEED ARGS...: the reference teacher fine-tuned 6 x 800 steps with attention heads on $pseudo and
+# $perm (after pseudo_sources), the real-dev training half x10 and the synthetic plates, tilted as the students;
+# ARGS give the start (--init) and the learning rate (docs/experiments/032).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=${PLATE_EDGE_BIN:-.venv/bin}
@@ -29,6 +34,8 @@ S1_A05=(--arch small --minimalistic --stem-stride 1 --alpha 0.5 --neck 64 --inpu
 REF_TEACHER=(--val ../shared/data/plates-real-val --batch-size 64 --quiet --input-size 32x128 --width 32
   --strides 1,2,2,2x1 --steps-per-epoch 800 --loss ce --label-smoothing 0 --ema 0.999 --zoom-out 0.15 --zoom-in 0.04
   --rotate 5 --shear 5 --checkpoint-every 200)
+R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
+SOUP_R5=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2)
 TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
 done_run() { { [ -f "$1/model.keras" ] || [ -f "$1/model.h5" ]; } && [ -f "$1/eval.json" ]; }  # .h5: QAT runs
 export_all() {
@@ -58,4 +65,10 @@ pseudo_sources() {
   [ -f $pseudo ] || step $B/teacher pseudo-label "$1" --unlabelled ../shared/data/plates-real-unlabelled --out $pseudo \
     --threshold 0.9 --head-threshold char1=$t --min-colour-share ${MIN_COLOUR_SHARE:-0} "${mask[@]}"
   [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n ${PERMUTED:-20000} "${power[@]}"
+}
+resnet_round() {
+  local run=$1 seed=$2; shift 2
+  done_run $run || step $B/teacher train --train $R/synth-rounded0.5-100k-faces-all --train "$R/real-dev-split/train.txt*10" \
+    --train "$pseudo*4" --train $perm "${REF_TEACHER[@]}" --rotate 12 --shear 12 --perspective 0.2 --pooling attention \
+    --epochs 6 --warmup-epochs 0.25 "$@" --seed $seed --run $run
 }

@@ -24,8 +24,9 @@
 # POOLING (flatten): how step 3's heads read the feature map (student train --pooling); another
 # pooling starts from the layers of BASE that fit and trains the rest afresh (--init-partial;
 # docs/experiments/026)
-# TEACHER (unset): step 3 distils this model folder (compress distill, its default temperature and
-# weight; e.g. a compress ensemble, docs/experiments/027) into the student
+# TEACHER (unset): step 3 distils this model folder (compress distill at half label, half KD weight;
+# e.g. a compress ensemble, docs/experiments/027) into the student; KD_T (unset: compress distill's
+# default): its temperature
 # EPOCHS (6): step 3's epochs of 800 steps
 # SEED (0): step 3's seed (new heads' weights, data order, augmentation)
 # FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
@@ -56,6 +57,6 @@ faces=()
 if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
 [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED "${faces[@]}" --quiet
 trainer=($B/student train)
-[ -z "${TEACHER:-}" ] || trainer=($B/compress distill --teacher $TEACHER)
+[ -z "${TEACHER:-}" ] || trainer=($B/compress distill --teacher $TEACHER ${KD_T:+--temperature $KD_T})
 done_run $RUN || step "${trainer[@]}" --train $SYN --train "$R/real-dev-split/train.txt*${DEV_X:-10}" --train "$pseudo*4" \
   --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr 1.5e-3 --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}" --seed ${SEED:-0}
