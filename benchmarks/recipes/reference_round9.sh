@@ -13,18 +13,18 @@ VAL=../shared/data/plates-real-val
 TEACHER_START=${TEACHER_START:-$R/teacher-soup}
 GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 KD=(START=$R3 LABELLER=$R/round6-teacher-b MASK=char1=苏 TEACHER=$R/round8-teacher KD_T=2 EPOCHS=5)
-STUDENTS=("${SOUP_R5[@]}")
+STUDENTS=("${SOUP_R5[@]}") KD_RUNS=()
 for seed in ${SEEDS:-0 1}; do
   run=$R/student-attention-r9-kd
   [ "$seed" = 0 ] || run=$run-s$seed
   env "${GEOMETRY[@]}" "${KD[@]}" SEED=$seed RUN=$run benchmarks/recipes/reference_round3.sh
-  STUDENTS+=($run)
+  STUDENTS+=($run) KD_RUNS+=($run)
 done
 done_run $R/student-soup-r9 || step $B/compress soup "${STUDENTS[@]}" --recipe uniform --val $VAL --out $R/student-soup-r9
-done_run $R/student-soup-kd2 || step $B/compress soup "${STUDENTS[@]:6}" --recipe uniform --val $VAL --out $R/student-soup-kd2
+done_run $R/student-soup-kd2 || step $B/compress soup "${KD_RUNS[@]}" --recipe uniform --val $VAL --out $R/student-soup-kd2
 done_run $R/student-soup-r9-greedy || step $B/compress soup "${STUDENTS[@]}" --recipe greedy --val $VAL \
   --out $R/student-soup-r9-greedy
 done_run $R/round9-teacher || step $B/compress ensemble $R/teacher-r8 $R/student-soup-r9 --weights 1,2 --val $VAL \
   --out $R/round9-teacher
-step $B/benchmarks record $R/student-attention-r9-kd $R/student-attention-r9-kd-s1 --out benchmarks/results/round9_run \
+step $B/benchmarks record "${KD_RUNS[@]}" --out benchmarks/results/round9_run \
   --title "Round 9: the round-8 teacher distilled into two students (soup ingredients), selection on plates-real-val"
