@@ -13,9 +13,7 @@
 # stays the soup). Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 G=benchmarks/recipes/student_plate_glyphs.sh
-VAL=../shared/data/plates-real-val
 START=${START:-$R/student-soup}
-TEACHER_START=${TEACHER_START:-$R/teacher-soup}
 export FACES=all FORGET=none PROVINCE_POWER=0.5 MIN_COLOUR_SHARE=0.05
 BASE=$START RUN=$R/student-flatten-control $G
 BASE=$START POOLING=attention SEED=1 RUN=$R/student-attention-seed1 $G

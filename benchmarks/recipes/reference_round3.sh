@@ -11,9 +11,7 @@
 #     ship beside it: at least as accurate as the student)
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
-VAL=../shared/data/plates-real-val
 START=${START:-$R/student-attention-r2}
-TEACHER_START=${TEACHER_START:-$R/teacher-soup}
 RUN=${RUN:-$R/student-attention-r3}
 if [ -z "${LABELLER:-}" ]; then
   LABELLER=$R/teacher-student-ensemble

@@ -13,9 +13,6 @@
 #     own ensemble with the teacher reads less than the soup)
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
-VAL=../shared/data/plates-real-val
-TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 env "${GEOMETRY[@]}" PROVINCE_T=1.0 RUN=$R3 benchmarks/recipes/reference_round3.sh
 env "${GEOMETRY[@]}" PROVINCE_T=1.0 SEED=1 RUN=$R3-s1 benchmarks/recipes/reference_round3.sh
 env "${GEOMETRY[@]}" START=$R3 LABELLER=$R3-teacher-ensemble MASK=char1=苏 RUN=$R4-mask \

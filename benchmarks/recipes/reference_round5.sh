@@ -10,9 +10,6 @@
 #     fine-tunes it averages, the ResNet-18 soup adds what they all miss (031)
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
-VAL=../shared/data/plates-real-val
-TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 MASKED=(START=$R3 LABELLER=$R3-teacher-ensemble MASK=char1=苏)
 env "${GEOMETRY[@]}" "${MASKED[@]}" SEED=1 RUN=$R4-mask-s1 benchmarks/recipes/reference_round3.sh
 env "${GEOMETRY[@]}" PROVINCE_T=1.0 SEED=2 RUN=$R3-s2 benchmarks/recipes/reference_round3.sh

@@ -12,9 +12,6 @@
 #   teacher b: compress ensemble of that ResNet-18 and round 5's student soup at weights 1,2 -> $R/round6-teacher-b
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
-VAL=../shared/data/plates-real-val
-TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 MASKED=(START=$R3 LABELLER=$R3-teacher-ensemble MASK=char1=苏)
 CUT_RUN=$R/student-attention-r6-cut
 env "${GEOMETRY[@]}" "${MASKED[@]}" CUT_ENDS=${CUT:-0.06} SEED=2 RUN=$CUT_RUN benchmarks/recipes/reference_round3.sh

@@ -6,9 +6,6 @@
 #   teacher: compress ensemble of round 6's ResNet-18 and that soup at weights 1,2 -> $R/round7-teacher
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
-VAL=../shared/data/plates-real-val
-TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 R7=$R/student-attention-r7
 env "${GEOMETRY[@]}" START=$R3 LABELLER=$R/round6-teacher-b MASK=char1=苏 RUN=$R7 benchmarks/recipes/reference_round3.sh
 STUDENTS=("${SOUP_R5[@]}" $R7)

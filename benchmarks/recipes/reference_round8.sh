@@ -10,13 +10,10 @@
 #     -> $R/round8-teacher
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
-VAL=../shared/data/plates-real-val
-TEACHER_START=${TEACHER_START:-$R/teacher-soup}
 MASK=char1=苏 MIN_COLOUR_SHARE=0.05 PROVINCE_POWER=0.5 pseudo_sources $R/round6-teacher-b
 resnet_round $R/teacher-r8 1 --init $R/teacher-r6-s0 --lr 1e-3
 done_run $R/teacher-soup-r8 || step $B/compress soup $R/teacher-r6-s0 $R/teacher-r8 --recipe uniform --val $VAL \
   --out $R/teacher-soup-r8
-GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 R7=$R/student-attention-r7
 env "${GEOMETRY[@]}" START=$R3 LABELLER=$R/round6-teacher-b MASK=char1=苏 SEED=1 RUN=$R7-s1 \
   benchmarks/recipes/reference_round3.sh

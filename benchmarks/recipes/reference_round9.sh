@@ -9,9 +9,6 @@
 #   teacher: compress ensemble of round 8's ResNet-18 and that soup at weights 1,2 -> $R/round9-teacher
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
-VAL=../shared/data/plates-real-val
-TEACHER_START=${TEACHER_START:-$R/teacher-soup}
-GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 KD=(START=$R3 LABELLER=$R/round6-teacher-b MASK=char1=苏 TEACHER=$R/round8-teacher KD_T=2 EPOCHS=5)
 STUDENTS=("${SOUP_R5[@]}") KD_RUNS=()
 for seed in ${SEEDS:-0 1}; do

@@ -13,7 +13,6 @@
 # picked on it), the held-out plates-real-dev half is not.
 source "$(dirname "$0")/setup.sh"
 RECIPES=benchmarks/recipes
-VAL=../shared/data/plates-real-val
 START=${START:-$R/student-rounded-r2}
 G=$RECIPES/student_plate_glyphs.sh
 BASE=$START FACES=all FORGET=none RUN=$R/student-faces $G

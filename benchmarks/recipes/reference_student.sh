@@ -16,7 +16,6 @@ N=${N:-100000}
 EPOCHS=${EPOCHS:-12}
 EPOCHS2=${EPOCHS2:-6}
 SYN=$R/synth-v6-$((N / 1000))k
-VAL=../shared/data/plates-real-val
 DEV=../shared/data/plates-real-dev
 UNL=../shared/data/plates-real-unlabelled
 [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n $N --quiet

@@ -17,6 +17,9 @@
 # default): teacher pseudo-label --min-colour-share; a non-zero share adds -colour to both names.
 # MASK (unset; e.g. char1=苏): teacher pseudo-label --mask-class, a class an audit of the labels found mostly
 # wrong (docs/experiments/030); adds -mask-<head>-<class> to both names.
+# VAL: plates-real-val, the selection set (never trained or calibrated on); TEACHER_START (default: the teacher soup
+# of reference_soups.sh): the ResNet-18 teacher the attention rounds start from; GEOMETRY: the tilt, shear and
+# perspective rounds 4-9 pass to reference_round3.sh (docs/experiments/028), with that teacher.
 # R3, R4: the round-3 attention student without province labels and the round-4 students' prefix; SOUP_R5:
 # the six students round 5 averages into the shipped student soup (reference_round5.sh); later rounds add to it.
 # resnet_round RUN SEED ARGS...: the reference teacher fine-tuned 6 x 800 steps with attention heads on $pseudo and
@@ -34,6 +37,9 @@ S1_A05=(--arch small --minimalistic --stem-stride 1 --alpha 0.5 --neck 64 --inpu
 REF_TEACHER=(--val ../shared/data/plates-real-val --batch-size 64 --quiet --input-size 32x128 --width 32
   --strides 1,2,2,2x1 --steps-per-epoch 800 --loss ce --label-smoothing 0 --ema 0.999 --zoom-out 0.15 --zoom-in 0.04
   --rotate 5 --shear 5 --checkpoint-every 200)
+VAL=../shared/data/plates-real-val
+TEACHER_START=${TEACHER_START:-$R/teacher-soup}
+GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
 SOUP_R5=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2)
 TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)

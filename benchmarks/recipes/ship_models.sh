@@ -13,7 +13,6 @@
 source "$(dirname "$0")/setup.sh"
 DEV_HELD=$R/real-dev-split/val.txt
 DEV_TRAIN=$R/real-dev-split/train.txt
-VAL=../shared/data/plates-real-val
 best() {  # the run folder whose eval.json (on plates-real-val) has the highest full-plate accuracy
   $B/python -c 'import json, sys; print(max(sys.argv[1:], key=lambda r: json.load(open(r + "/eval.json"))["plate_accuracy"]))' "$@"
 }
