@@ -239,7 +239,8 @@ def _add_tflite_parser(sub) -> None:
     p.add_argument(
         "--no-stem-rewrite",
         action="store_true",
-        help="--int8 without running a stride-1 stem as a space-to-depth convolution (the same numbers, slower)",
+        help="--int8 without running a stride-1 stem as a space-to-depth convolution (the same maths, int8 "
+        "rounding may differ on a few plates; which graph is faster depends on the CPU: docs/experiments/033, 034)",
     )
     p.add_argument("--debug-quant", action="store_true", help="write quant_debug.csv (per-layer quantisation error)")
     p.set_defaults(func=cmd_tflite)

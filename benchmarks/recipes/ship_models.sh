@@ -9,7 +9,8 @@
 # folder (MODEL.md + card.json, with the sha256 of every file). Update models/reference_metrics.json by hand
 # from the cards if the new models are to replace the old. SHIP_STUDENT=0 keeps the shipped student's files
 # (only the teacher is replaced; both are benchmarked and carded again). TEACHER_RECIPE / TEACHER_NOTE: the
-# recipe that made TEACHER and what it trained on beyond the student's data.
+# recipe that made TEACHER and what it trained on beyond the student's data. CALIB_SEED (0): which draw of the
+# training half calibrates the int8 exports (int8_calibration_spread.sh measures the draws).
 source "$(dirname "$0")/setup.sh"
 DEV_HELD=$R/real-dev-split/val.txt
 DEV_TRAIN=$R/real-dev-split/train.txt
@@ -110,7 +111,7 @@ if [ "${SHIP_STUDENT:-1}" != 0 ]; then
   cp $MODEL/model.keras $MODEL/labels.json models/student/keras/
   OUT=models/student
   exp=(--parity-data $DEV_HELD)
-  int8=(--int8 --data $DEV_TRAIN)
+  int8=(--int8 --data $DEV_TRAIN --calib-seed ${CALIB_SEED:-0})
   step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8 "${exp[@]}" "${int8[@]}"
   step $B/deploy tflite $OUT/keras --out $OUT/tflite-int8-float-ends "${exp[@]}" "${int8[@]}" --float-ends
   step $B/deploy tflite $OUT/keras --out $OUT/tflite-fp32 "${exp[@]}"
@@ -131,7 +132,7 @@ RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_d
   --results plates-real-val=benchmarks/results/reference_models_val.json)
 TRAINED_ON="the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled"
 # the command that shipped these models, as the cards' recipes end
-SHIP_CMD="MODEL=$MODEL TEACHER=${TEACHER:-none}${SHIP_STUDENT:+ SHIP_STUDENT=$SHIP_STUDENT} benchmarks/recipes/ship_models.sh"
+SHIP_CMD="MODEL=$MODEL TEACHER=${TEACHER:-none}${SHIP_STUDENT:+ SHIP_STUDENT=$SHIP_STUDENT}${CALIB_SEED:+ CALIB_SEED=$CALIB_SEED} benchmarks/recipes/ship_models.sh"
 size_of() { $B/python -c 'import json, sys; i = json.load(open(sys.argv[1]))["input"]; print(i["height"], i["width"], sep="x")' "$1/labels.json"; }
 # STUDENT_RECIPE / STUDENT_NOTE: the recipe that made MODEL and what its stages after reference_student.sh added
 STUDENT_RECIPE=${STUDENT_RECIPE:-benchmarks/recipes/reference_models.sh}
