@@ -5,8 +5,9 @@
 # separates the characters, is kept). START (default: the soup of every distilled student of reference_round9.sh;
 # every weight fits, the stride holds no weights) distilled from round 8's teacher as in round 9 (temperature 2,
 # half label / half KD weight, round 9's data and tilt) with --stem-stride 2x1, EPOCHS (4) x 800 steps -> RUN
-# (runs/student-stem2x1); then its int8 TFLite (calibrated on the dev training half) and one latency run of it
-# beside the shipped int8 and fp32 bundles at 1 thread (needs the machine to itself), accuracy on both sets.
+# (runs/student-stem2x1); then its int8 TFLite (calibrated on the dev training half), its accuracy beside the shipped
+# int8 student on both sets and one latency run of it beside the shipped int8 and fp32 bundles at 1 thread (needs
+# the machine to itself) -> benchmarks/results/student_stem2x1_{dev,val,latency}.
 # Selection on plates-real-val, never trained or calibrated on.
 source "$(dirname "$0")/setup.sh"
 START=${START:-$R/student-soup-kd}
@@ -16,11 +17,14 @@ done_run $RUN || step $B/compress distill --teacher $R/round8-teacher --temperat
   --train "$R/real-dev-split/train.txt*10" --train "$PSEUDO*4" --train $PERM --run $RUN "${S1_A05[@]}" --stem-stride 2x1 \
   --input-size 32x128 --val $VAL --batch-size 64 --quiet --epochs ${EPOCHS:-4} --lr 1.5e-3 --warmup-epochs 0.25 \
   --zoom-out 0.15 --zoom-in 0.04 --rotate 12 --shear 12 --perspective 0.2 --init $START --init-partial --pooling attention
-int8=$RUN-tflite-int8
+int8=$RUN-tflite-int8 EPOCHS_NOTE="${EPOCHS:-4} x 800 steps from $(basename $START)"
 [ -f $int8/export_report.json ] || step $B/deploy tflite $RUN --out $int8 --int8 --data $R/real-dev-split/train.txt \
   --parity-data $R/real-dev-split/val.txt --min-agreement 0
-for set in dev:$R/real-dev-split/val.txt val:$VAL; do
-  step $B/benchmarks accuracy $int8 models/student/tflite-int8 --data ${set#*:} --name stem2x1-${set%%:*} --out $RUN-report
+for set in "dev:$R/real-dev-split/val.txt:the held-out half of plates-real-dev" "val:$VAL:plates-real-val (selection set)"; do
+  IFS=: read -r name data title <<< "$set"
+  step $B/benchmarks accuracy $int8 models/student/tflite-int8 --data $data --name student_stem2x1_$name \
+    --out benchmarks/results --title "int8 student with a stride-2x1 stem ($EPOCHS_NOTE) against the shipped one, on $title"
 done
 step $B/benchmarks latency $int8 models/student/tflite-int8 models/student/tflite-fp32 --threads 1 --runs 300 --warmup 30 \
-  --min-seconds 4 --rounds 5 --name stem2x1-latency --out $RUN-report
+  --min-seconds 4 --rounds 5 --name student_stem2x1_latency --out benchmarks/results \
+  --title "int8 student with a stride-2x1 stem against the shipped int8 and fp32 students: LiteRT latency at 1 thread"
