@@ -3,7 +3,7 @@
 # convolutions cost more than fp32 ones, so under 1 ms at 1 thread needs fewer MACs per crop. A stride-2x1 stem
 # halves the resolution the blocks see in height only (about half the MACs; the horizontal resolution, which
 # separates the characters, is kept). START (default: the soup of every distilled student of reference_round9.sh;
-# every weight fits, the stride holds no weights) distilled from round 8's teacher as in round 9 (temperature 2,
+# every weight fits but the attention pooling's, whose slots depend on the feature map's height) distilled from round 8's teacher as in round 9 (temperature 2,
 # half label / half KD weight, round 9's data and tilt) with --stem-stride 2x1, EPOCHS (4) x 800 steps -> RUN
 # (runs/student-stem2x1); then its int8 TFLite (calibrated on the dev training half), its accuracy beside the shipped
 # int8 student on both sets and one latency run of it beside the shipped int8 and fp32 bundles at 1 thread (needs
