@@ -12,7 +12,7 @@ MODELS=${MODELS:-"$R/student-soup-r5 $R/student-soup-r7 $R/student-soup-kd2 $R/s
   $R/student-attention-r9-kd-from-r3s1 $R/student-soup-kd"}
 OUT=$R/int8-calibration
 DEV_HELD=$R/real-dev-split/val.txt DEV_TRAIN=$R/real-dev-split/train.txt
-PSEUDO=${PSEUDO:-"$R/pseudo-round6-teacher-b-colour-mask-char1-苏.txt"}
+PSEUDO=${PSEUDO:-$R9_PSEUDO}
 int8=(--int8 --data $DEV_TRAIN --parity-data $DEV_HELD --min-agreement 0)  # every report keeps every bundle
 bundles=()
 for m in $MODELS; do

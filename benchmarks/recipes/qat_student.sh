@@ -10,9 +10,8 @@
 source "$(dirname "$0")/setup.sh"
 MODEL=${MODEL:-$R/student-soup-kd}
 RUN=${RUN:-$R/qat-$(basename $MODEL)}
-PSEUDO=$R/pseudo-round6-teacher-b-colour-mask-char1-苏.txt PERM=$R/permuted-round6-teacher-b-colour-mask-char1-苏-power0.5
 done_run $RUN || step $B/compress qat $MODEL --train $R/synth-rounded0.5-100k-faces-all --train "$R/real-dev-split/train.txt*10" \
-  --train "$PSEUDO*4" --train $PERM --val $VAL --run $RUN --epochs ${EPOCHS:-2} --steps-per-epoch 800 --lr ${LR:-1e-4} \
+  --train "$R9_PSEUDO*4" --train $R9_PERM --val $VAL --run $RUN --epochs ${EPOCHS:-2} --steps-per-epoch 800 --lr ${LR:-1e-4} \
   --warmup-epochs 0.1 --batch-size 64 --label-smoothing 0 --zoom-out 0.15 --zoom-in 0.04 --rotate 12 --shear 12 \
   --perspective 0.2 --quiet
 for set in dev:$R/real-dev-split/val.txt val:$VAL; do

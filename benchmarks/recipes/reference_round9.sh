@@ -12,14 +12,13 @@
 #   teacher: compress ensemble of round 8's ResNet-18 and soup-r9 at weights 1,2 -> $R/round9-teacher
 # Selection is on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
-KD=(LABELLER=$R/round6-teacher-b MASK=char1=苏 TEACHER=$R/round8-teacher KD_T=2 EPOCHS=5)
 STUDENTS=("${SOUP_R5[@]}") KD_RUNS=() KD_R3=()
 for start_seed in ${KD_STARTS:-$R3:0 $R3:1 $R3-s1:0 $R4-mask-s1:0 $R3-s2:0}; do
   start=${start_seed%:*} seed=${start_seed##*:}
   run=$R/student-attention-r9-kd
   [ "$start" = "$R3" ] || { short=${start##*/student-attention-}; short=${short/-noprov/}; run=$run-from-${short//-/}; }
   [ "$seed" = 0 ] || run=$run-s$seed
-  env "${GEOMETRY[@]}" "${KD[@]}" START=$start SEED=$seed RUN=$run benchmarks/recipes/reference_round3.sh
+  env "${GEOMETRY[@]}" "${KD_R9[@]}" START=$start SEED=$seed RUN=$run benchmarks/recipes/reference_round3.sh
   KD_RUNS+=($run)
   [ "$start" != "$R3" ] || { STUDENTS+=($run); KD_R3+=($run); }
 done

@@ -22,6 +22,9 @@
 # perspective rounds 4-9 pass to reference_round3.sh (docs/experiments/028), with that teacher.
 # R3, R4: the round-3 attention student without province labels and the round-4 students' prefix; SOUP_R5:
 # the six students round 5 averages into the shipped student soup (reference_round5.sh); later rounds add to it.
+# KD_R9: the settings round 9 passes to reference_round3.sh to distil the round-8 teacher into a student
+# (docs/experiments/033); R9_PSEUDO, R9_PERM: the pseudo-labels and permuted plates that round trains on (the
+# round-6 teacher b's, 苏 masked; pseudo_sources makes them under these names).
 # resnet_round RUN SEED ARGS...: the reference teacher fine-tuned 6 x 800 steps with attention heads on $pseudo and
 # $perm (after pseudo_sources), the real-dev training half x10 and the synthetic plates, tilted as the students;
 # ARGS give the start (--init) and the learning rate (docs/experiments/032).
@@ -42,6 +45,8 @@ TEACHER_START=${TEACHER_START:-$R/teacher-soup}
 GEOMETRY=(ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 TEACHER_START=$TEACHER_START)
 R3=$R/student-attention-r3-noprov R4=$R/student-attention-r4
 SOUP_R5=($R3 $R3-s1 $R4-mask $R4-noprov $R4-mask-s1 $R3-s2)
+KD_R9=(LABELLER=$R/round6-teacher-b MASK=char1=苏 TEACHER=$R/round8-teacher KD_T=2 EPOCHS=5)
+R9_PSEUDO=$R/pseudo-round6-teacher-b-colour-mask-char1-苏.txt R9_PERM=$R/permuted-round6-teacher-b-colour-mask-char1-苏-power0.5
 TRAIN=(--train $R/synth100k --train "$R/real-dev-split/train.txt*20" --val $R/real-dev-split/val.txt --batch-size 64 --quiet)
 done_run() { { [ -f "$1/model.keras" ] || [ -f "$1/model.h5" ]; } && [ -f "$1/eval.json" ]; }  # .h5: QAT runs
 export_all() {

@@ -27,6 +27,7 @@
 # TEACHER (unset): step 3 distils this model folder (compress distill at half label, half KD weight;
 # e.g. a compress ensemble, docs/experiments/027) into the student; KD_T (unset: compress distill's
 # default): its temperature
+# STEM_STRIDE (unset: the v4 student's 1): step 3's student train --stem-stride, e.g. 2x1 (docs/experiments/034)
 # EPOCHS (6): step 3's epochs of 800 steps
 # SEED (0): step 3's seed (new heads' weights, data order, augmentation)
 # FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
@@ -40,7 +41,7 @@ RUN=${RUN:-$R/student-rounded}
 V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-100k
 AUG=(--zoom-out "${ZOOM_OUT:-0.15}" --zoom-in "${ZOOM_IN:-0.04}" --rotate "${ROTATE:-5}" --shear "${SHEAR:-5}"
   --perspective "${PERSPECTIVE:-0}" --cut-ends "${CUT_ENDS:-0}")
-S=("${S1_A05[@]}" --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
+S=("${S1_A05[@]}" ${STEM_STRIDE:+--stem-stride $STEM_STRIDE} --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
 init=(--init $BASE)
 [ "${POOLING:-flatten}" = flatten ] || init=(--init $BASE --init-partial --pooling $POOLING)
 [ "$FORGET" = none ] || [ -f $V6/labels.txt ] || step $B/plates synth --out $V6 -n 100000 --quiet

@@ -4,7 +4,8 @@
 # halves the resolution the blocks see in height only (about half the MACs; the horizontal resolution, which
 # separates the characters, is kept). START (default: the soup of every distilled student of reference_round9.sh;
 # every weight fits but the attention pooling's, whose slots depend on the feature map's height) distilled from round 8's teacher as in round 9 (temperature 2,
-# half label / half KD weight, round 9's data and tilt) with --stem-stride 2x1, EPOCHS (4) x 800 steps -> RUN
+# half label / half KD weight, round 9's data and tilt: reference_round3.sh with round 9's KD_R9, which also
+# ensembles the result with the teacher soup) with --stem-stride 2x1, EPOCHS (4) x 800 steps -> RUN
 # (runs/student-stem2x1); then its int8 TFLite (calibrated on the dev training half), its accuracy beside the shipped
 # int8 student on both sets and one latency run of it beside the shipped int8 and fp32 bundles at 1 thread (needs
 # the machine to itself) -> benchmarks/results/student_stem2x1_{dev,val,latency}.
@@ -12,11 +13,7 @@
 source "$(dirname "$0")/setup.sh"
 START=${START:-$R/student-soup-kd}
 RUN=${RUN:-$R/student-stem2x1}
-PSEUDO=$R/pseudo-round6-teacher-b-colour-mask-char1-苏.txt PERM=$R/permuted-round6-teacher-b-colour-mask-char1-苏-power0.5
-done_run $RUN || step $B/compress distill --teacher $R/round8-teacher --temperature 2 --train $R/synth-rounded0.5-100k-faces-all \
-  --train "$R/real-dev-split/train.txt*10" --train "$PSEUDO*4" --train $PERM --run $RUN "${S1_A05[@]}" --stem-stride 2x1 \
-  --input-size 32x128 --val $VAL --batch-size 64 --quiet --epochs ${EPOCHS:-4} --lr 1.5e-3 --warmup-epochs 0.25 \
-  --zoom-out 0.15 --zoom-in 0.04 --rotate 12 --shear 12 --perspective 0.2 --init $START --init-partial --pooling attention
+env "${GEOMETRY[@]}" "${KD_R9[@]}" START=$START EPOCHS=${EPOCHS:-4} STEM_STRIDE=2x1 RUN=$RUN benchmarks/recipes/reference_round3.sh
 int8=$RUN-tflite-int8 EPOCHS_NOTE="${EPOCHS:-4} x 800 steps from $(basename $START)"
 [ -f $int8/export_report.json ] || step $B/deploy tflite $RUN --out $int8 --int8 --data $R/real-dev-split/train.txt \
   --parity-data $R/real-dev-split/val.txt --min-agreement 0
