@@ -14,7 +14,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from plates.synth.generate import generate
     from plates.synth.render import RenderConfig
 
-    render = RenderConfig(rounded_share=args.rounded_share, hanzi_faces=args.hanzi_faces)
+    render = RenderConfig(
+        rounded_share=args.rounded_share, hanzi_faces=args.hanzi_faces, hanzi_ink_cap=args.hanzi_ink_cap
+    )
     out = generate(args.out, args.count, seed=args.seed, workers=args.workers, progress=not args.quiet, render=render)
     print(out)
     return 0
@@ -110,6 +112,14 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_HANZI_FACES,
         metavar="NAMES",
         help=f"faces the Hanzi are drawn from, comma-separated, or all (default: {','.join(DEFAULT_HANZI_FACES)})",
+    )
+    p.add_argument(
+        "--hanzi-ink-cap",
+        type=lambda text: fraction(text, closed_top=True),
+        default=1.0,
+        metavar="F",
+        help="thin any Hanzi that would ink more than F of its box (e.g. 0.55), so dense provinces such as 冀 keep "
+        "open strokes instead of becoming solid blocks when the plate's weight is heavy (default 1: off)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_synth)

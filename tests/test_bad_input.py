@@ -208,6 +208,13 @@ CASES = [
         absent=lambda w: [w.root / "syn"],
     ),
     Case(
+        "synth-hanzi-ink-cap-zero",
+        lambda w: ["plates", "synth", "--out", w.p("syn"), "-n", "4", "--hanzi-ink-cap", "0"],
+        lambda w: "--hanzi-ink-cap",
+        also=lambda w: ["(0, 1]"],
+        absent=lambda w: [w.root / "syn"],
+    ),
+    Case(
         "synth-unknown-hanzi-face",
         lambda w: ["plates", "synth", "--out", w.p("syn"), "-n", "4", "--hanzi-faces", "noto-black,comic"],
         lambda w: "--hanzi-faces",

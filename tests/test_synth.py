@@ -125,6 +125,30 @@ def test_hanzi_faces_change_only_the_hanzi_and_unknown_faces_are_refused():
         RenderConfig(hanzi_faces=())
 
 
+def test_the_ink_cap_thins_dense_hanzi_only_and_leaves_the_seeded_stream():
+    from plates.synth.render import HANZI_FACES, MIN_WEIGHT, RenderConfig, capped_weight, ink_share, render_plate
+
+    black = HANZI_FACES["noto-black"].file
+    # a heavy 冀 closes up past the cap; the cap thins it back until it inks no more than the cap
+    assert ink_share("冀", black, 2) > 0.55
+    thinned = capped_weight("冀", black, 2, 0.55)
+    assert MIN_WEIGHT <= thinned < 2 and ink_share("冀", black, thinned) <= 0.55
+    assert capped_weight("宁", black, 1, 0.55) == 1  # a sparse glyph keeps a moderate weight
+    assert capped_weight("冀", black, 2, 0.01) == MIN_WEIGHT  # never thinner than the floor
+
+    def plate(text, cap):
+        config = RenderConfig(hanzi_faces=("noto-black",), hanzi_ink_cap=cap)
+        return render_plate(text, "blue", "single", np.random.default_rng(1), config)
+
+    # seed 1 draws a heavy Hanzi weight for noto-black: 冀 changes, the letters do not
+    capped, plain = plate("冀B61605", 0.55), plate("冀B61605", 1.0)
+    cut = capped.shape[1] * 2 // 9
+    assert not np.array_equal(capped[:, :cut], plain[:, :cut])
+    assert np.array_equal(capped[:, cut:], plain[:, cut:])
+    with pytest.raises(ValueError, match="hanzi_ink_cap"):
+        RenderConfig(hanzi_ink_cap=0.0)
+
+
 def test_an_oblique_face_is_drawn_upright():
     """Smiley Sans leans 8 degrees; its ``I`` drawn for a plate must stand straight (the centre of
     its top rows over that of its bottom rows), where the font's own outline does not."""

@@ -32,6 +32,8 @@
 # SEED (0): step 3's seed (new heads' weights, data order, augmentation)
 # FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
 # docs/experiments/022); unset: the generator's default set
+# HANZI_INK_CAP (unset: off): plates synth --hanzi-ink-cap, dense Hanzi thinned to keep open strokes
+# (docs/experiments/035); adds -ink<cap> to the synthetic set's name
 # Selection on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 BASE=${BASE:-models/student/keras}
@@ -55,6 +57,7 @@ fi
 pseudo_sources $LABELLER ${PROVINCE_T:-}
 faces=()
 [ -z "${FACES:-}" ] || { faces=(--hanzi-faces "$FACES"); V6=$V6-faces-${FACES//,/-} SYN=$SYN-faces-${FACES//,/-}; }
+[ -z "${HANZI_INK_CAP:-}" ] || { faces+=(--hanzi-ink-cap "$HANZI_INK_CAP"); SYN=$SYN-ink$HANZI_INK_CAP; }
 if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
 [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED "${faces[@]}" --quiet
 trainer=($B/student train)
