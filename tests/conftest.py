@@ -40,6 +40,33 @@ def tiny_model(spec, size=TINY_SIZE, width=4, neck=8, pooling="flatten"):
     return create_classifier(spec, size, "tiny", neck=neck, dropout=0.0, pooling=pooling, width=width)
 
 
+def short_student(spec, size, alpha=0.35, minimalistic=False, normalisation="scale", neck=128, stem_stride=2):
+    """A MobileNetV3-Small student cut to its first five blocks: every kind of block the whole one
+    has (squeeze-excite, ReLU and hard-swish, a residual, the (2, 1) stride) in under half the
+    layers, for tests whose cost is the graph (QAT wrapping, TFLite conversion), not the data."""
+    from plates.backbones import BACKBONES, register_backbone
+    from plates.heads import create_classifier
+    from student.mobilenetv3 import SMALL, mobilenetv3
+
+    if "mobilenetv3_small_short" not in BACKBONES:
+
+        @register_backbone("mobilenetv3_small_short")
+        def _short(x, alpha=1.0, minimalistic=False, stem_stride=2):
+            return mobilenetv3(x, "small", alpha, minimalistic, config=SMALL[:5], stem_stride=stem_stride)
+
+    return create_classifier(
+        spec,
+        size,
+        "mobilenetv3_small_short",
+        normalisation,
+        neck,
+        0.1,
+        alpha=alpha,
+        minimalistic=minimalistic,
+        stem_stride=stem_stride,
+    )
+
+
 def save_tiny(folder, spec, fill=None, seed=0, **kwargs):
     """A seeded tiny model saved as a model folder (``fill``: every weight set to it); returns the model."""
     import numpy as np

@@ -576,6 +576,7 @@ def test_bad_input_gets_one_clear_line(case, world, capsys):
     assert not [p for p in case.absent(world) if p.exists()]  # nothing half-written
 
 
+@pytest.mark.slow  # end to end: QAT training, then an int8 export
 def test_qat_whose_int8_export_fails_parity_still_writes_its_report(world, capsys):
     """The QAT model is trained and kept; its report says the int8 export failed and why."""
     run = world.root / "qat"

@@ -458,6 +458,7 @@ def test_accuracy_and_latency_commands_measure_only_their_half(tmp_path, spec, s
         main(["accuracy", str(tmp_path / "b"), "--out", str(out)])
 
 
+@pytest.mark.slow  # end to end: slim, fine-tune, five exports, the report
 def test_main_job_slims_the_shipped_model_and_reports_its_speed_up(tmp_path, spec, synth_samples, capsys):
     from benchmarks.shipped import run_shipped
     from deploy.export import TFLiteOptions, export_tflite

@@ -71,6 +71,7 @@ def test_bad_sources_get_one_line_errors(tmp_path, capsys):
     assert "between 8 and 1024 pixels" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # end to end: train, eval, predict, then every phase of slim
 def test_tiny_train_eval_predict(tmp_path, synth_dir, synth_samples, capsys):
     run = tmp_path / "run"
     args = [

@@ -66,11 +66,9 @@ def test_int8_export_with_the_rewrite_reads_like_without_it(spec, tmp_path):
     and XNNPACK takes the whole graph (the ops it has no int8 kernel for stay float)."""
     from deploy.export import TFLiteOptions, export_tflite
     from deploy.predictor import Predictor
-    from student.mobilenetv3 import create_student
+    from tests.conftest import short_student
 
-    model, info = create_student(
-        spec, (16, 48), "small", alpha=0.35, minimalistic=True, stem_stride=1, normalisation="whiten", neck=16
-    )
+    model, info = short_student(spec, (16, 48), minimalistic=True, stem_stride=1, normalisation="whiten", neck=16)
     images = np.random.default_rng(2).integers(0, 256, (64, 16, 48, 3)).astype(np.uint8)
     reports, probs = {}, {}
     for rewrite in (True, False):

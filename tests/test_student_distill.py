@@ -89,8 +89,9 @@ def test_hint_reuses_the_teacher_pass_for_kd(spec, synth_samples):
 def test_qat_quantize_model_and_full_int8_conversion(spec):
     from compress.qat import quantize
     from deploy.signature import serving_function
+    from tests.conftest import short_student
 
-    model, info = create_student(spec, (24, 94), "small", alpha=0.35)
+    model, info = short_student(spec, (24, 94))  # the blocks of the whole student, fewer of them
     q = quantize(model)  # stock MobileNetV3 fails here (TFOpLambda, Rescaling)
     assert any("quant" in layer.name for layer in q.layers)
     conv = tf.lite.TFLiteConverter.from_concrete_functions([serving_function(q, info).get_concrete_function()], q)
@@ -154,13 +155,12 @@ def test_xnnpack_coverage_finds_the_int8_hard_swish(spec, tmp_path):
     (ReLU, no SE) stays in one or two pieces."""
     from deploy.export import TFLiteOptions, convert_tflite
     from deploy.xnnpack import xnnpack_coverage
+    from tests.conftest import short_student
 
     rep = np.random.default_rng(0).uniform(0, 255, (4, 24, 72, 3)).astype(np.float32)
     found = {}
     for minimalistic in (False, True):
-        model, info = create_student(
-            spec, (24, 72), "small", alpha=0.35, minimalistic=minimalistic, normalisation="scale"
-        )
+        model, info = short_student(spec, (24, 72), minimalistic=minimalistic)
         path = tmp_path / f"{minimalistic}.tflite"
         path.write_bytes(convert_tflite(model, info, TFLiteOptions("int8"), rep))
         found[minimalistic] = xnnpack_coverage(path)
@@ -173,9 +173,10 @@ def test_qat_ranges_start_from_the_float_activations(spec, synth_samples):
     fake-quantised model then tracks the float one more closely."""
     from compress.qat import MIN_SPAN, calibrate_ranges, quantize
     from plates.pipeline import load_images
+    from tests.conftest import short_student
 
     keras.utils.set_random_seed(0)
-    model, _ = create_student(spec, (24, 72), "small", alpha=0.35, normalisation="scale")
+    model, _ = short_student(spec, (24, 72))
     images = load_images(synth_samples.subset(range(64)), (24, 72)).astype(np.float32)
     q = quantize(model)
     top = next(w for w in q.get_layer("quant_stem_act").weights if w.name.endswith("output_max:0"))

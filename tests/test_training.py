@@ -181,6 +181,7 @@ def test_weight_average_is_what_gets_saved_and_resumed(spec, synth_samples, tmp_
         _trainer(spec, run, ema=0.0, epochs=2).fit(synth_samples)
 
 
+@pytest.mark.slow  # a TensorFlow of its own in a subprocess
 def test_distributed_step_on_two_logical_cpus(synth_dir, tmp_path):
     """MirroredStrategy over 2 logical CPU devices must run, proximal gamma step included (own
     process: devices are fixed at TF start)."""
@@ -231,6 +232,7 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+@pytest.mark.slow  # two training processes and a rerun
 def test_two_workers_train_alike_only_the_chief_writes_and_a_rerun_resumes(synth_dir, tmp_path):
     """MultiWorkerMirroredStrategy with two worker processes on this host (TF_CONFIG, two local
     ports): both end with the same weights, only worker 0 (the chief) leaves files in the run
@@ -336,7 +338,14 @@ def uninterrupted_hash(synth_dir, tmp_path_factory):
 
 
 # checkpoints: steps 1-4 are 1-4, the end of epoch 1 is 5, steps 6-9 of epoch 2 are 6-9, the end is 10
-@pytest.mark.parametrize(("sig", "at"), [("SIGKILL", 4), ("SIGINT", 5), ("SIGKILL", 7)])
+@pytest.mark.parametrize(
+    ("sig", "at"),
+    [
+        ("SIGKILL", 4),
+        pytest.param("SIGINT", 5, marks=pytest.mark.slow),  # each a training subprocess: one in the default suite
+        pytest.param("SIGKILL", 7, marks=pytest.mark.slow),
+    ],
+)
 def test_a_run_killed_after_a_checkpoint_resumes_to_the_same_weights(sig, at, synth_dir, tmp_path, uninterrupted_hash):
     """Killed after a checkpoint (the last step of an epoch, the epoch end, mid-epoch), then
     rerun: the final weights equal an uninterrupted run's, bit for bit, because the checkpoint

@@ -10,3 +10,5 @@ source "$(dirname "$0")/setup.sh"
 cap=${INK_CAP:-0.55}
 env "${GEOMETRY[@]}" "${KD_R9[@]}" HANZI_INK_CAP=$cap START=$R3 SEED=0 RUN=$R/student-attention-r9-kd-ink$cap \
   benchmarks/recipes/reference_round3.sh
+step $B/benchmarks record $R/student-attention-r9-kd $R/student-attention-r9-kd-ink$cap --out benchmarks/results/hanzi_ink_run \
+  --title "Hanzi ink cap: round 9's first distilled student on plates whose Hanzi ink at most $cap of their box, against the control (selection on plates-real-val)"
