@@ -256,7 +256,7 @@ def capped_weight(char: str, font: int | str, weight: int, cap: float) -> int:
     synthetic glyphs become solid blocks, which teaches a model nothing it can match to the
     plate's open, thin-stroked 冀 (read as 贵 or 皖). The cap binds dense glyphs first, and the
     heaviest drawings of sparse ones too (a bold 京 thickened twice inks about 0.7)."""
-    while weight > MIN_WEIGHT and ink_share(char, font, weight) > cap:
+    while cap < 1.0 and weight > MIN_WEIGHT and ink_share(char, font, weight) > cap:
         weight -= 1
     return weight
 
@@ -363,24 +363,10 @@ def render_plate(
     if config.rounded_share > 0 and rng.random() < config.rounded_share:
         radius = round(float(rng.uniform(0.3, 0.5)), 2)
     for i, (char, box) in enumerate(zip(text, boxes, strict=False)):
-        char_ink = ink
-        if i == len(text) - 1 and style.last_ink is not None and not char.isascii():
-            char_ink = np.asarray(style.last_ink, np.float32)
         hanzi = not char.isascii()
-        if hanzi and config.hanzi_ink_cap < 1.0:
-            char_weight = capped_weight(char, hanzi_font, hanzi_weight, config.hanzi_ink_cap)
-        else:
-            char_weight = hanzi_weight if hanzi else weight
-        _draw_glyph(
-            canvas,
-            char_ink,
-            char,
-            box,
-            hanzi_font if hanzi else latin_font,
-            condense,
-            char_weight,
-            stroke,
-            flag,
-            radius,
-        )
+        char_ink = np.asarray(style.last_ink, np.float32) if hanzi and style.last_ink and i == len(text) - 1 else ink
+        font, char_weight = latin_font, weight
+        if hanzi:
+            font, char_weight = hanzi_font, capped_weight(char, hanzi_font, hanzi_weight, config.hanzi_ink_cap)
+        _draw_glyph(canvas, char_ink, char, box, font, condense, char_weight, stroke, flag, radius)
     return canvas
