@@ -125,7 +125,7 @@ def test_hanzi_faces_change_only_the_hanzi_and_unknown_faces_are_refused():
         RenderConfig(hanzi_faces=())
 
 
-def test_the_ink_cap_thins_dense_hanzi_only_and_leaves_the_seeded_stream():
+def test_the_ink_cap_thins_only_hanzi_past_it_and_keeps_the_seeded_letters():
     from plates.synth.render import HANZI_FACES, MIN_WEIGHT, RenderConfig, capped_weight, ink_share, render_plate
 
     black = HANZI_FACES["noto-black"].file
