@@ -10,5 +10,6 @@ source "$(dirname "$0")/setup.sh"
 cap=${INK_CAP:-0.55}
 env "${GEOMETRY[@]}" "${KD_R9[@]}" HANZI_INK_CAP=$cap START=$R3 SEED=0 RUN=$R/student-attention-r9-kd-ink$cap \
   benchmarks/recipes/reference_round3.sh
-step $B/benchmarks record $R/student-attention-r9-kd $R/student-attention-r9-kd-ink$cap --out benchmarks/results/hanzi_ink_run \
-  --title "Hanzi ink cap: round 9's first distilled student on plates whose Hanzi ink at most $cap of their box, against the control (selection on plates-real-val)"
+ink=($R/student-attention-r9-kd-ink*)  # every cap run so far, one record
+step $B/benchmarks record $R/student-attention-r9-kd ${ink[@]/*-teacher-ensemble/} --out benchmarks/results/hanzi_ink_run \
+  --title "Hanzi ink cap: round 9's first distilled student on plates whose Hanzi ink at most the cap in the run name of their box, against the control (selection on plates-real-val)"
