@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, fraction, positive, run, share
+from plates.cli_support import add_common, fraction, positive, probability, run, share
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -115,7 +115,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--hanzi-ink-cap",
-        type=lambda text: fraction(text, closed_top=True),
+        type=probability,
         default=1.0,
         metavar="F",
         help="thin any Hanzi that would ink more than F of its box (e.g. 0.55), so dense provinces such as 冀 keep "

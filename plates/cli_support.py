@@ -83,7 +83,7 @@ def degrees(text: str) -> float:
 
 
 def probability(text: str) -> float:
-    """A number in (0, 1] (a confidence threshold)."""
+    """A number in (0, 1] (a confidence threshold, or a cap on a share)."""
     return fraction(text, closed_top=True)
 
 
