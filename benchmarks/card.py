@@ -9,6 +9,7 @@ tell a card from a stale or swapped model. ``card.json`` is the machine-readable
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,28 @@ class CardInputs:
     recipe: str
     notes: str = ""
     selection: str = SELECTION_NOTE
+
+
+def card_inputs(folder: str | os.PathLike, **given: str | None) -> CardInputs:
+    """The card's text: each field ``given`` (not None), the rest from the folder's ``card.json``.
+
+    Measuring a shipped model again (another host, a newer runtime) changes its numbers, not where
+    it came from, so a card written again keeps the words nobody passed this time.
+    """
+    path = Path(folder) / "card.json"
+    previous: dict[str, Any] = {}
+    if path.exists():
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise CardError(f"{path}: cannot read the previous card to keep its text ({e})") from e
+    fields = {}
+    for field in dataclasses.fields(CardInputs):
+        value = given.get(field.name)
+        value = value if value is not None else previous.get(field.name)
+        if value is not None:
+            fields[field.name] = str(value)
+    return CardInputs(**{"title": "", "trained_on": "", "recipe": "", **fields})
 
 
 def file_hashes(folder: Path) -> dict[str, dict[str, Any]]:

@@ -251,7 +251,7 @@ def cmd_compare_reads(args: argparse.Namespace) -> int:
 
 def cmd_card(args: argparse.Namespace) -> int:
     """Write (or --check) the model card of a shipped model folder."""
-    from benchmarks.card import CardError, CardInputs, check_card, write_card
+    from benchmarks.card import CardError, card_inputs, check_card, write_card
 
     if args.check:
         problems = check_card(args.folder)
@@ -266,12 +266,9 @@ def cmd_card(args: argparse.Namespace) -> int:
         results[name] = path
     if not results:
         raise CardError("give at least one --results SET=RESULT.json (a 'benchmarks run' output)")
-    inputs = CardInputs(
-        args.title,
-        args.trained_on,
-        args.recipe,
-        args.notes,
-        **({"selection": args.selection} if args.selection else {}),
+    inputs = card_inputs(
+        args.folder,
+        **{k: getattr(args, k) for k in ("title", "trained_on", "recipe", "notes", "selection")},
     )
     print(f"wrote {write_card(args.folder, results, inputs, args.samples)} (+ card.json)")
     return 0
@@ -388,11 +385,14 @@ def _add_shipped_parsers(sub) -> None:
     p = sub.add_parser("card", help="model card (MODEL.md + card.json) of a shipped folder from benchmark results")
     p.add_argument("folder", help="shipped model folder (bundles and/or a Keras folder below it)")
     p.add_argument("--results", action="append", default=[], metavar="SET=JSON", help="'benchmarks run' output per set")
-    p.add_argument("--title", default="")
-    p.add_argument("--trained-on", default="", help="the training data, in words")
-    p.add_argument("--recipe", default="", help="the command that reproduces the model")
-    p.add_argument("--notes", default="")
-    p.add_argument("--selection", default="", help="how the model was selected (default: the plates-real-val note)")
+    keep = " (default: as the folder's card says, so a card measured again keeps its text)"
+    p.add_argument("--title", help="what the model is" + keep)
+    p.add_argument("--trained-on", help="the training data, in words" + keep)
+    p.add_argument("--recipe", help="the command that reproduces the model" + keep)
+    p.add_argument("--notes", help="anything else a user should know" + keep)
+    p.add_argument(
+        "--selection", help="how the model was selected (default: as the card says, else the plates-real-val note)"
+    )
     p.add_argument("--samples", help="folder of sample crops named by plate text, read by every bundle")
     p.add_argument("--check", action="store_true", help="only check the files against the card's sha256")
     p.set_defaults(func=cmd_card)

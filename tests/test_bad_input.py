@@ -74,6 +74,8 @@ def world(tmp_path_factory, spec, synth_dir, synth_samples):
     shutil.copytree(root / "bundle", root / "tornbundle")
     (root / "tornbundle" / "model.tflite").write_bytes(b"TFL3 torn")
     (root / "notjson.json").write_text("{ nope")
+    shutil.copytree(root / "bundle", root / "badcard")
+    (root / "badcard" / "card.json").write_text("{ nope")
     (root / "noartefacts.json").write_text('{"title": "x"}')
     (root / "bad_rows.txt").write_text("missing.jpg 0 0 4 20 6 6 4 0 -1 -1\nx.jpg 0 0 4\n", encoding="utf-8")
     (root / "val").mkdir()
@@ -540,6 +542,12 @@ CASES = [
     ),
     Case("card-no-results", lambda w: ["benchmarks", "card", str(w.bundle)], lambda w: "--results"),
     Case("card-check-no-card", lambda w: ["benchmarks", "card", str(w.bundle), "--check"], lambda w: "card.json"),
+    Case(
+        "card-previous-unreadable",
+        lambda w: ["benchmarks", "card", w.p("badcard"), "--results", f"x={w.p('noartefacts.json')}"],
+        lambda w: "card.json",
+        unchanged=lambda w: [w.root / "badcard" / "card.json"],
+    ),
     Case(
         "compare-reads-no-reads",
         lambda w: ["benchmarks", "compare-reads", w.p("noartefacts.json"), w.p("noartefacts.json"), "--out", w.p("cr")],

@@ -543,6 +543,10 @@ def test_model_card_from_benchmark_results_and_its_sha256_check(tmp_path, spec, 
     md = (shipped / "MODEL.md").read_text()
     assert "never trained or calibrated on" in md and card["files"]["tflite-fp32/model.tflite"]["sha256"] in md
     assert check_card(shipped) == [] and main(["card", str(shipped), "--check"]) == 0
+    # measured again (another host): the text nobody passes this time is the previous card's
+    assert main([*argv, "--notes", "re-measured"]) == 0
+    again = json.loads((shipped / "card.json").read_text())
+    assert (again["title"], again["recipe"], again["notes"]) == ("tiny", "make tiny", "re-measured")
     (shipped / "tflite-fp32" / "labels.json").write_text("{}")
     (shipped / "stray.txt").write_text("x")
     assert check_card(shipped) == [

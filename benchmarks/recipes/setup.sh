@@ -67,6 +67,7 @@ export_all() {
 pseudo_sources() {
   local t=${2:-0.99} tag
   tag=$(basename "$1")
+  [ "$tag" != keras ] || tag=$(basename "$(dirname "$1")")  # a shipped model folder: models/teacher/keras -> teacher
   [ "$t" = 0.99 ] || tag=$tag-province$t
   [ "${MIN_COLOUR_SHARE:-0}" = 0 ] || tag=$tag-colour
   mask=()

@@ -34,13 +34,15 @@
 # docs/experiments/022); unset: the generator's default set
 # HANZI_INK_CAP (unset: off): plates synth --hanzi-ink-cap, dense Hanzi thinned to keep open strokes
 # (docs/experiments/035); adds -ink<cap> to the synthetic set's name
+# SYNTH_N (100000): how many synthetic plates step 3 draws (the set's name says how many thousand)
 # Selection on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 BASE=${BASE:-models/student/keras}
 FORGET=${FORGET:-$R/student-forget}
 ROUNDED=${ROUNDED:-0.5}
 RUN=${RUN:-$R/student-rounded}
-V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-100k
+N=${SYNTH_N:-100000}
+V6=$R/synth-v6-100k SYN=$R/synth-rounded$ROUNDED-$((N / 1000))k
 AUG=(--zoom-out "${ZOOM_OUT:-0.15}" --zoom-in "${ZOOM_IN:-0.04}" --rotate "${ROTATE:-5}" --shear "${SHEAR:-5}"
   --perspective "${PERSPECTIVE:-0}" --cut-ends "${CUT_ENDS:-0}")
 S=("${S1_A05[@]}" ${STEM_STRIDE:+--stem-stride $STEM_STRIDE} --input-size 32x128 --val ../shared/data/plates-real-val --batch-size 64 --quiet)
@@ -59,7 +61,7 @@ faces=()
 [ -z "${FACES:-}" ] || { faces=(--hanzi-faces "$FACES"); V6=$V6-faces-${FACES//,/-} SYN=$SYN-faces-${FACES//,/-}; }
 [ -z "${HANZI_INK_CAP:-}" ] || { faces+=(--hanzi-ink-cap "$HANZI_INK_CAP"); SYN=$SYN-ink$HANZI_INK_CAP; }
 if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
-[ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n 100000 --rounded-share $ROUNDED "${faces[@]}" --quiet
+[ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n $N --rounded-share $ROUNDED "${faces[@]}" --quiet
 trainer=($B/student train)
 [ -z "${TEACHER:-}" ] || trainer=($B/compress distill --teacher $TEACHER ${KD_T:+--temperature $KD_T})
 done_run $RUN || step "${trainer[@]}" --train $SYN --train "$R/real-dev-split/train.txt*${DEV_X:-10}" --train "$pseudo*4" \
