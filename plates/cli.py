@@ -15,7 +15,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from plates.synth.render import RenderConfig
 
     render = RenderConfig(
-        rounded_share=args.rounded_share, hanzi_faces=args.hanzi_faces, hanzi_ink_cap=args.hanzi_ink_cap
+        rounded_share=args.rounded_share,
+        hanzi_faces=args.hanzi_faces,
+        hanzi_ink_cap=args.hanzi_ink_cap,
+        hanzi_keep_counters=args.hanzi_keep_counters,
     )
     out = generate(args.out, args.count, seed=args.seed, workers=args.workers, progress=not args.quiet, render=render)
     print(out)
@@ -120,6 +123,12 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
         metavar="F",
         help="thin any Hanzi that would ink more than F of its box (e.g. 0.55), so dense provinces such as 冀 keep "
         "open strokes instead of becoming solid blocks when the plate's weight is heavy (default 1: off)",
+    )
+    p.add_argument(
+        "--hanzi-keep-counters",
+        action="store_true",
+        help="thicken a Hanzi only as far as it keeps the enclosed gaps its face draws it with, so dense "
+        "provinces such as 冀 do not close up while a bold 京 stays bold",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_synth)

@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import json
 from collections import Counter
@@ -147,6 +148,29 @@ def test_the_ink_cap_thins_only_hanzi_past_it_and_keeps_the_seeded_letters():
     assert np.array_equal(capped[:, cut:], plain[:, cut:])
     with pytest.raises(ValueError, match="hanzi_ink_cap"):
         RenderConfig(hanzi_ink_cap=0.0)
+
+
+def test_keeping_counters_thins_a_closed_up_hanzi_and_keeps_a_bold_sparse_one():
+    from plates.synth.render import HANZI_FACES, RenderConfig, counters, hanzi_weight, open_weight, render_plate
+
+    black = HANZI_FACES["noto-black"].file
+    # 冀 drawn by the face has gaps between its strokes; thickened twice it is a block without them
+    assert counters("冀", black, 0) >= 4 and counters("冀", black, 2) < counters("冀", black, 0)
+    assert open_weight("冀", black, 2) == 0
+    # 京 keeps its counter at +2, so it keeps that weight (an ink cap of 0.55 would thin it)
+    assert counters("京", black, 2) >= counters("京", black, 0) == 1
+    assert open_weight("京", black, 2) == 2
+    assert open_weight("冀", black, -1) == -1  # a plate drawn thin is left as drawn
+    keep = RenderConfig(hanzi_faces=("noto-black",), hanzi_keep_counters=True)
+    both = dataclasses.replace(keep, hanzi_ink_cap=0.55)
+    assert hanzi_weight("京", black, 2, both) < 2 == hanzi_weight("京", black, 2, keep)
+    # on a plate (seed 1: a heavy Hanzi weight) only the Hanzi changes: nothing more is drawn at random
+    kept, plain = (
+        render_plate("冀B61605", "blue", "single", np.random.default_rng(1), c)
+        for c in (keep, RenderConfig(hanzi_faces=("noto-black",)))
+    )
+    cut = kept.shape[1] * 2 // 9
+    assert not np.array_equal(kept[:, :cut], plain[:, :cut]) and np.array_equal(kept[:, cut:], plain[:, cut:])
 
 
 def test_an_oblique_face_is_drawn_upright():

@@ -34,6 +34,8 @@
 # docs/experiments/022); unset: the generator's default set
 # HANZI_INK_CAP (unset: off): plates synth --hanzi-ink-cap, dense Hanzi thinned to keep open strokes
 # (docs/experiments/035); adds -ink<cap> to the synthetic set's name
+# HANZI_KEEP_COUNTERS (unset: off; 1: on): plates synth --hanzi-keep-counters, Hanzi thickened only as far as
+# they keep their enclosed gaps (docs/experiments/036); adds -counters to the synthetic set's name
 # SYNTH_N (100000): how many synthetic plates step 3 draws (the set's name says how many thousand)
 # Selection on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
@@ -60,6 +62,7 @@ pseudo_sources $LABELLER ${PROVINCE_T:-}
 faces=()
 [ -z "${FACES:-}" ] || { faces=(--hanzi-faces "$FACES"); V6=$V6-faces-${FACES//,/-} SYN=$SYN-faces-${FACES//,/-}; }
 [ -z "${HANZI_INK_CAP:-}" ] || { faces+=(--hanzi-ink-cap "$HANZI_INK_CAP"); SYN=$SYN-ink$HANZI_INK_CAP; }
+[ -z "${HANZI_KEEP_COUNTERS:-}" ] || { faces+=(--hanzi-keep-counters); SYN=$SYN-counters; }
 if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
 [ -f $SYN/labels.txt ] || step $B/plates synth --out $SYN -n $N --rounded-share $ROUNDED "${faces[@]}" --quiet
 trainer=($B/student train)

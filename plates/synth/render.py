@@ -160,11 +160,14 @@ class RenderConfig:
     stream, so a seed gives the same plates as before the option existed). ``hanzi_faces``:
     the ``HANZI_FACES`` each plate draws its Hanzi face from (uniformly); the default set keeps
     a seed's plates as they were. ``hanzi_ink_cap``: the largest share of its box a Hanzi may
-    ink (``capped_weight``); 1 leaves every glyph at the plate's drawn weight."""
+    ink (``capped_weight``); 1 leaves every glyph at the plate's drawn weight.
+    ``hanzi_keep_counters``: thicken a Hanzi only as far as it keeps its counters
+    (``open_weight``). Neither option draws from the random stream."""
 
     rounded_share: float = 0.0
     hanzi_faces: tuple[str, ...] = DEFAULT_HANZI_FACES
     hanzi_ink_cap: float = 1.0
+    hanzi_keep_counters: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rounded_share <= 1.0:
@@ -244,6 +247,45 @@ MIN_WEIGHT = -2
 def ink_share(char: str, font: int | str, weight: int) -> float:
     """Share of ``glyph_mask``'s box that is ink (above half intensity)."""
     return float((glyph_mask(char, font, weight) > 0.5).mean())
+
+
+#: the smallest enclosed gap ``counters`` counts, as a share of the glyph's box: smaller ones vanish
+#: at plate resolution anyway
+MIN_COUNTER = 0.003
+
+
+@functools.lru_cache(maxsize=4096)
+def counters(char: str, font: int | str, weight: int) -> int:
+    """How many counters ``char`` has at ``weight``: regions of background that ink encloses
+    (the gaps inside 口, between the strokes of 冀), each at least ``MIN_COUNTER`` of the box."""
+    from scipy import ndimage
+
+    background = glyph_mask(char, font, weight) <= 0.5
+    regions, n = ndimage.label(background)
+    edge = np.unique(np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]]))
+    sizes = np.bincount(regions.ravel(), minlength=n + 1)
+    inside = np.setdiff1d(np.arange(1, n + 1), edge)
+    return int((sizes[inside] >= MIN_COUNTER * background.size).sum())
+
+
+def open_weight(char: str, font: int | str, weight: int) -> int:
+    """``weight``, thinned step by step (not below the face's own 0) until ``char`` has as many
+    counters as the face draws it with.
+
+    A sparse glyph keeps its counters when thickened (a bold 京 is a real plate's 京); a dense one
+    fills them (冀 becomes a block). Unlike an ink cap, this thins only the thickenings that close
+    a glyph up, so the heavy drawings of sparse glyphs stay."""
+    own = counters(char, font, 0)
+    while weight > 0 and counters(char, font, weight) < own:
+        weight -= 1
+    return weight
+
+
+def hanzi_weight(char: str, font: int | str, weight: int, config: RenderConfig) -> int:
+    """The weight one Hanzi is drawn at: the plate's, as ``config`` lets it thicken."""
+    if config.hanzi_keep_counters:
+        weight = open_weight(char, font, weight)
+    return capped_weight(char, font, weight, config.hanzi_ink_cap)
 
 
 def capped_weight(char: str, font: int | str, weight: int, cap: float) -> int:
@@ -355,7 +397,7 @@ def render_plate(
     latin_font = LATIN_FONTS[rng.integers(len(LATIN_FONTS))]
     # the bold face gets thinned as often as thickened; the lighter faces mostly thickened
     weight = int(rng.integers(-2, 3)) if latin_font == LATIN_FONTS[0] else int(rng.integers(-1, 4))
-    hanzi_weight = int(rng.integers(-1, 3)) if hanzi_face.heavy else int(rng.integers(0, 4))
+    plate_hanzi_weight = int(rng.integers(-1, 3)) if hanzi_face.heavy else int(rng.integers(0, 4))
     condense = rng.uniform(0.7, 1.15)
     stroke = round(float(rng.uniform(0.11, 0.19)), 2)
     flag = round(float(rng.choice([0.0, 0.5, 1.0], p=[0.15, 0.25, 0.6])), 1)
@@ -367,6 +409,6 @@ def render_plate(
         char_ink = np.asarray(style.last_ink, np.float32) if hanzi and style.last_ink and i == len(text) - 1 else ink
         font, char_weight = latin_font, weight
         if hanzi:
-            font, char_weight = hanzi_font, capped_weight(char, hanzi_font, hanzi_weight, config.hanzi_ink_cap)
+            font, char_weight = hanzi_font, hanzi_weight(char, hanzi_font, plate_hanzi_weight, config)
         _draw_glyph(canvas, char_ink, char, box, font, condense, char_weight, stroke, flag, radius)
     return canvas
