@@ -28,7 +28,7 @@
 # e.g. a compress ensemble, docs/experiments/027) into the student; KD_T (unset: compress distill's
 # default): its temperature
 # STEM_STRIDE (unset: the v4 student's 1): step 3's student train --stem-stride, e.g. 2x1 (docs/experiments/034)
-# EPOCHS (6): step 3's epochs of 800 steps
+# EPOCHS (6): step 3's epochs of 800 steps; LR (1.5e-3): its peak learning rate
 # SEED (0): step 3's seed (new heads' weights, data order, augmentation)
 # FACES (e.g. all): the Hanzi faces of the synthetic plates (plates synth --hanzi-faces;
 # docs/experiments/022); unset: the generator's default set
@@ -68,4 +68,4 @@ if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
 trainer=($B/student train)
 [ -z "${TEACHER:-}" ] || trainer=($B/compress distill --teacher $TEACHER ${KD_T:+--temperature $KD_T})
 done_run $RUN || step "${trainer[@]}" --train $SYN --train "$R/real-dev-split/train.txt*${DEV_X:-10}" --train "$pseudo*4" \
-  --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr 1.5e-3 --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}" --seed ${SEED:-0}
+  --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr ${LR:-1.5e-3} --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}" --seed ${SEED:-0}
