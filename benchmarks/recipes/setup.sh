@@ -64,6 +64,17 @@ export_all() {
     esac
   done
 }
+# card_runs FOLDER...: the two benchmark runs the shipped models' cards are written from (the held-out
+# plates-real-dev half with latency at 1 thread; plates-real-val, accuracy only); CARD_RESULTS: their
+# files as benchmarks card takes them (ship_models.sh, shipped_remeasure.sh)
+card_runs() {
+  step $B/benchmarks run "$@" --data $R/real-dev-split/val.txt --threads 1 --name reference_models_dev --out benchmarks/results \
+    --title "shipped models on the held-out half of plates-real-dev (accuracy, size, latency at 1 thread)"
+  step $B/benchmarks accuracy "$@" --data $VAL --name reference_models_val --out benchmarks/results \
+    --title "shipped models on plates-real-val (other cameras, 17 provinces; the selection set)"
+}
+CARD_RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json
+  --results plates-real-val=benchmarks/results/reference_models_val.json)
 pseudo_sources() {
   local t=${2:-0.99} tag
   tag=$(basename "$1")

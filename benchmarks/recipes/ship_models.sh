@@ -118,18 +118,13 @@ if [ "${SHIP_STUDENT:-1}" != 0 ]; then
   step $B/deploy onnx $OUT/keras --out $OUT/onnx-fp32 "${exp[@]}"
   step $B/deploy onnx $OUT/keras --out $OUT/onnx-int8 "${exp[@]}" "${int8[@]}"
 fi
-step $B/benchmarks run "${BENCH[@]}" --data $DEV_HELD --threads 1 --name reference_models_dev --out benchmarks/results \
-  --title "shipped models on the held-out half of plates-real-dev (accuracy, size, latency at 1 thread)"
-step $B/benchmarks accuracy "${BENCH[@]}" --data $VAL --name reference_models_val --out benchmarks/results \
-  --title "shipped models on plates-real-val (other cameras, 17 provinces; the selection set)"
+card_runs "${BENCH[@]}"
 # the student read in three views (deploy predict --views 3; docs/experiments/021), both sets
 for data in $DEV_HELD $VAL; do
   case $data in $VAL) name=reference_models_val_views3 set=plates-real-val ;; *) name=reference_models_dev_views3 set="the held-out half of plates-real-dev" ;; esac
   step $B/benchmarks accuracy models/student --views 3 --data $data --name $name --out benchmarks/results \
     --title "shipped student read in three views (as given, 5% tighter, 5% looser; mean probabilities) on $set"
 done
-RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json
-  --results plates-real-val=benchmarks/results/reference_models_val.json)
 TRAINED_ON="the v6 synthetic generator (100k plates), the seeded training half of plates-real-dev (x10), then pseudo-labels on plates-real-unlabelled"
 # the command that shipped these models, as the cards' recipes end
 SHIP_CMD="MODEL=$MODEL TEACHER=${TEACHER:-none}${SHIP_STUDENT:+ SHIP_STUDENT=$SHIP_STUDENT}${CALIB_SEED:+ CALIB_SEED=$CALIB_SEED} benchmarks/recipes/ship_models.sh"
@@ -137,12 +132,12 @@ size_of() { $B/python -c 'import json, sys; i = json.load(open(sys.argv[1]))["in
 # STUDENT_RECIPE / STUDENT_NOTE: the recipe that made MODEL and what its stages after reference_student.sh added
 STUDENT_RECIPE=${STUDENT_RECIPE:-benchmarks/recipes/reference_models.sh}
 STUDENT_NOTE=${STUDENT_NOTE-"; then round 6 widened to a 32x128 input (its convolutions kept, new heads) and fine-tuned on its pseudo-labels; then with tilted, sheared and tighter crops (docs/experiments/017); then two rounds that add 20,000 character-permuted plates of the real crops (the plates-real-dev training half and that round's pseudo-labels) each; then two rounds on synthetic plates half of which draw 0, C, D, G, Q in the plate's straight-sided shapes, each with fresh pseudo-labels and permuted plates (docs/experiments/020)"}${SOUP_NOTE:-}
-step $B/benchmarks card models/student --samples models/samples "${RESULTS[@]}" \
+step $B/benchmarks card models/student --samples models/samples "${CARD_RESULTS[@]}" \
   --title "${STUDENT_TITLE:-Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem}, $(size_of models/student/keras)" \
   --trained-on "$TRAINED_ON (each later round fine-tunes the previous one with them; from round 5, crops up to 15% looser per side)${STUDENT_NOTE:-}; int8 calibrated on the plates-real-dev training half" \
   --recipe "$STUDENT_RECIPE && $SHIP_CMD"
 if done_run "$TEACHER"; then
-  step $B/benchmarks card models/teacher --samples models/samples "${RESULTS[@]}" \
+  step $B/benchmarks card models/teacher --samples models/samples "${CARD_RESULTS[@]}" \
     --title "${TEACHER_TITLE:-Reference teacher: ResNet-18, width 32}, $(size_of models/teacher/keras) (a Keras folder for ${TEACHER_USE:-compress slim / distill})" \
     --trained-on "$TRAINED_ON (those the shipped student's last round gave), and 20,000 character-permuted plates of the real crops; crops looser, tighter, tilted and sheared as the student's${TEACHER_NOTE:-}" \
     --recipe "${TEACHER_RECIPE:-benchmarks/recipes/reference_models.sh && benchmarks/recipes/reference_teacher.sh} && $SHIP_CMD"
