@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from plates import logger
+from plates.codec import UNSURE
 from plates.errors import PlateError
 from plates.keras import keras, tf
 from plates.modelio import head_names, outputs_by_name
@@ -31,19 +32,28 @@ def soften(probs: tf.Tensor, temperature: float) -> tf.Tensor:
     return tf.nn.log_softmax(tf.math.log(tf.clip_by_value(probs, EPS, 1.0)) / temperature, axis=-1)
 
 
-def kd_loss(teacher: dict[str, tf.Tensor], student: dict[str, tf.Tensor], temperature: float) -> tf.Tensor:
-    """Sum over heads of batch-mean T^2 * KL(teacher_T || student_T)."""
+def kd_loss(
+    teacher: dict[str, tf.Tensor],
+    student: dict[str, tf.Tensor],
+    temperature: float,
+    keep: dict[str, tf.Tensor] | None = None,
+) -> tf.Tensor:
+    """Sum over heads of batch-mean T^2 * KL(teacher_T || student_T); ``keep`` (per head, float
+    (B,)) leaves samples out of a head's term (their zeros still count in the mean)."""
     total = tf.constant(0.0)
     for name, t_probs in teacher.items():
         log_t = soften(t_probs, temperature)
         log_s = soften(student[name], temperature)
         kl = tf.reduce_sum(tf.exp(log_t) * (log_t - log_s), axis=-1)
+        if keep is not None and name in keep:
+            kl = kl * keep[name]
         total += tf.reduce_mean(kl)
     return total * temperature**2
 
 
 class Distiller(tf.Module):
-    """The extra loss term for ``Trainer``: weight * KD (+ hint_weight * hint MSE)."""
+    """The extra loss term for ``Trainer``: weight * KD (+ hint_weight * hint MSE). ``heads``
+    (default: the student's outputs) are in the order of the label columns, the spec's."""
 
     def __init__(
         self,
@@ -105,7 +115,10 @@ class Distiller(tf.Module):
         else:
             *t_out, target = self.t_both(self._teacher_input(images), training=False)
             t = outputs_by_name(self.teacher, t_out)
-        loss = self.weight * kd_loss({h: t[h] for h in self.heads}, outputs, self.temperature)
+        # a character the crop cuts off (UNSURE) is taught as uniform by the label loss: the
+        # teacher's reading of it, often a confident guess, would teach the guess back
+        keep = {h: tf.cast(tf.not_equal(labels[:, i], UNSURE), tf.float32) for i, h in enumerate(self.heads)}
+        loss = self.weight * kd_loss({h: t[h] for h in self.heads}, outputs, self.temperature, keep)
         if self.adapter is not None:
             s = self.adapter(tf.image.resize(self.s_feat(images, training=True), self.t_hw))
             loss += self.hint_weight * tf.reduce_mean(tf.square(s - tf.stop_gradient(target)))

@@ -15,6 +15,7 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
+from plates.codec import UNSURE
 from plates.errors import LabelError, PlateError
 from plates.images import load_rgb
 from plates.readers import IMAGE_SUFFIXES, Samples, _parse_label_line, ccpd_labels, read_any, read_folder
@@ -88,6 +89,8 @@ def _length_problems(spec: PlateSpec, chars: list[int], values: list[int], linen
     for i in chars:
         head = spec.heads[i]
         v = values[i]
+        if v == UNSURE:  # a cell the crop cuts off: the plate's length is not in question
+            continue
         if v < 0:
             if not head.optional:
                 out.append(Problem(lineno, rel, "length", f"mandatory position {head.name} has no label"))

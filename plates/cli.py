@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
-from plates.cli_support import add_common, fraction, positive, probability, run, share
+from plates.cli_support import add_common, fraction, positive, probability, run, share, share_range
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -48,6 +48,17 @@ def cmd_permute(args: argparse.Namespace) -> int:
     if args.no_balance:
         config = dataclasses.replace(config, balance_first=False, balance_glyphs=0.0)
     print(permute(samples, spec, args.out, config, donors))
+    return 0
+
+
+def cmd_cut_province(args: argparse.Namespace) -> int:
+    from plates.readers import read_sources
+    from plates.spec import default_spec
+    from plates.synth.cut import CutConfig, cut_province
+
+    spec = default_spec()
+    config = CutConfig(args.count, args.seed, args.depth, args.unsure_from)
+    print(cut_province(read_sources(args.source, spec), spec, args.out, config))
     return 0
 
 
@@ -134,12 +145,17 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_synth)
 
 
-def _add_permute(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("permute", help="recombine the character cells of real tight crops into new labelled plates")
-    p.add_argument("source", nargs="+", help="labelled real crops (label file, folder of named crops, ...)")
+def _add_made_from_real(p: argparse.ArgumentParser, source_help: str) -> None:
+    """The arguments of a command that writes a labelled set made from real crops."""
+    p.add_argument("source", nargs="+", help=source_help)
     p.add_argument("--out", required=True, help="output folder (images/, labels.txt, meta.json)")
     p.add_argument("-n", "--count", type=positive, default=5000)
     p.add_argument("--seed", type=int, default=0)
+
+
+def _add_permute(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("permute", help="recombine the character cells of real tight crops into new labelled plates")
+    _add_made_from_real(p, "labelled real crops (label file, folder of named crops, ...)")
     p.add_argument(
         "--no-balance",
         action="store_true",
@@ -171,6 +187,31 @@ def _add_permute(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_permute)
 
 
+def _add_cut_province(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "cut-province",
+        help="crops of real plates whose left edge cuts into the province character, the province labelled "
+        "unsure (-2: a uniform target), so the province head learns not to guess a cut glyph with confidence",
+    )
+    _add_made_from_real(p, "labelled real crops (the province may be unknown)")
+    p.add_argument(
+        "--depth",
+        type=share_range,
+        default=(0.2, 0.9),
+        metavar="LO,HI",
+        help="how far into the province cell the cut goes, drawn uniformly: 0 its left edge, 1 its right "
+        "(default 0.2,0.9)",
+    )
+    p.add_argument(
+        "--unsure-from",
+        type=share,
+        default=0.0,
+        metavar="D",
+        help="cuts shallower than D keep the province label, deeper ones are unsure (default 0: all unsure)",
+    )
+    p.set_defaults(func=cmd_cut_province)
+
+
 def _add_check_and_split(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check", help="check a data source: unreadable images, unknown characters, lengths, names, duplicates"
@@ -191,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plates", description=__doc__)
     add_common(parser)
     sub = parser.add_subparsers(metavar="COMMAND")
-    for add in (_add_synth, _add_permute, _add_check_and_split):
+    for add in (_add_synth, _add_permute, _add_cut_province, _add_check_and_split):
         add(sub)
     return parser
 

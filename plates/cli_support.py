@@ -87,6 +87,17 @@ def probability(text: str) -> float:
     return fraction(text, closed_top=True)
 
 
+def share_range(text: str) -> tuple[float, float]:
+    """``LO,HI`` with 0 <= LO <= HI <= 1 (a range of shares to draw from)."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected LO,HI (two shares in [0, 1]), got {text!r}")
+    lo, hi = (share(p.strip()) for p in parts)
+    if lo > hi:
+        raise argparse.ArgumentTypeError(f"expected LO <= HI, got {text!r}")
+    return lo, hi
+
+
 MAX_SIDE = 1024  # a plate crop; far larger sizes only exhaust memory deep inside TensorFlow
 
 

@@ -1,7 +1,10 @@
 """Plate text <-> per-head labels, and per-head probabilities -> text + confidence.
 
 Labels are int arrays in spec head order; ``-1`` means unknown and is masked out of the
-loss and the metrics (e.g. the colour of a crop that was only named by its text)."""
+loss and the metrics (e.g. the colour of a crop that was only named by its text). ``-2``
+means the crop does not show the character (its cell cut off by the crop's edge): the head is
+trained toward the uniform distribution, so that the plate's confidence (the least sure head)
+falls instead of the head guessing with confidence; the metrics leave it out as unknown."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from plates.errors import LabelError
 from plates.spec import NO_CHAR, PlateSpec
 
 UNKNOWN = -1
+UNSURE = -2
 
 
 def encode(spec: PlateSpec, text: str, attributes: Mapping[str, str] | None = None) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Per-head classification losses with masking of unknown labels (-1).
+"""Per-head classification losses with masking of unknown labels (-1), and a uniform target
+for characters the crop does not show (-2, ``plates.codec.UNSURE``).
 
 Each loss maps (labels (B,), probabilities (B, C)) to (per-sample loss (B,), weights (B,)):
 the head's loss is sum(loss * weight) / number of labelled samples in the *global* batch
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from plates.codec import UNKNOWN, UNSURE
 from plates.keras import tf
 
 EPS = 1e-7
@@ -32,9 +34,17 @@ def create_loss(name: str, num_classes: int, **kwargs) -> HeadLoss:
     return cls(num_classes, **kwargs)
 
 
+def labelled(labels: tf.Tensor) -> tf.Tensor:
+    """float 1 where a label takes part in the loss (a class, or UNSURE's uniform target)."""
+    return tf.cast(tf.not_equal(labels, UNKNOWN), tf.float32)
+
+
 def _one_hot(labels: tf.Tensor, num_classes: int) -> tuple[tf.Tensor, tf.Tensor]:
-    valid = tf.cast(labels >= 0, tf.float32)
-    return tf.one_hot(tf.maximum(labels, 0), num_classes), valid
+    """(target rows, 1 where labelled): one-hot for a class, uniform for UNSURE (the head is
+    taught to say it cannot tell, rather than being left free to guess with confidence)."""
+    onehot = tf.one_hot(tf.maximum(labels, 0), num_classes)
+    unsure = tf.equal(labels, UNSURE)[:, None]
+    return tf.where(unsure, tf.fill(tf.shape(onehot), 1.0 / num_classes), onehot), labelled(labels)
 
 
 class HeadLoss:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from plates import logger
-from plates.codec import encode, labels_to_text
+from plates.codec import UNSURE, encode, labels_to_text
 from plates.errors import DataError, LabelError
 from plates.spec import LETTERS, PROVINCES, PlateSpec
 
@@ -94,7 +94,7 @@ def _parse_label_line(line: str, n_heads: int, spec: PlateSpec, where: str) -> t
     except ValueError:
         raise LabelError(f"{where}: labels must be integers, got {parts[1:]}") from None
     for head, v in zip(spec.heads, values, strict=False):
-        if not -1 <= v < len(head.classes):
+        if not UNSURE <= v < len(head.classes):
             raise LabelError(f"{where}: label {v} out of range for head {head.name!r} ({len(head.classes)} classes)")
     return parts[0], values
 

@@ -30,7 +30,7 @@ from plates.bundle import ModelInfo
 from plates.ema import WeightAverage
 from plates.errors import PlateError
 from plates.keras import keras, tf
-from plates.losses import create_loss
+from plates.losses import create_loss, labelled
 from plates.metrics import evaluate
 from plates.modelio import head_names, model_file, outputs_by_name, save_model
 from plates.optim import RAdam, WarmupSchedule
@@ -177,7 +177,7 @@ class Trainer:
     def _loss(self, images, labels, training: bool = True):
         ctx = tf.distribute.get_replica_context()
         outputs = outputs_by_name(self.model, self.model(images, training=training))
-        counts = tf.reduce_sum(tf.cast(labels >= 0, tf.float32), 0)
+        counts = tf.reduce_sum(labelled(labels), 0)
         if ctx is not None and ctx.num_replicas_in_sync > 1:
             counts = ctx.all_reduce("sum", counts)
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1

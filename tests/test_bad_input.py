@@ -180,6 +180,12 @@ CASES = [
     ),
     Case("synth-zero", lambda w: ["plates", "synth", "--out", w.p("sy"), "-n", "0"], lambda w: "-n"),
     Case("permute-missing", lambda w: ["plates", "permute", w.p("nope"), "--out", w.p("pm")], lambda w: "nope"),
+    Case(
+        "cut-province-depth-reversed",
+        lambda w: ["plates", "cut-province", w.p("crops"), "--out", w.p("cp"), "--depth", "0.9,0.2"],
+        lambda w: "--depth",
+        absent=lambda w: [w.root / "cp"],
+    ),
     # teacher / student training and models
     Case(
         "train-missing-source",

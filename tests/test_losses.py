@@ -18,6 +18,23 @@ def test_ce_masks_unknown_labels_and_smooths():
     np.testing.assert_allclose(smooth[0], expected0, rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["ce", "focal", "ghm"])
+def test_an_unsure_label_is_a_uniform_target_that_counts_in_the_loss(name):
+    """-2 (a character the crop cuts off) is not masked like -1: it is trained toward uniform, so
+    a confident guess costs more than saying nothing, and uniform is its lowest CE."""
+    from plates.losses import labelled
+
+    loss = create_loss(name, 4)
+    labels = tf.constant([-2, -2, -1])
+    probs = tf.constant([[0.25] * 4, [0.97, 0.01, 0.01, 0.01], [0.97, 0.01, 0.01, 0.01]])
+    per, w = loss.per_sample(labels, probs)
+    assert w.numpy().tolist()[0] > 0 and w.numpy().tolist()[2] == 0.0
+    assert per.numpy()[1] > per.numpy()[0]
+    if name == "ce":
+        np.testing.assert_allclose(per.numpy()[0], math.log(4), rtol=1e-6)
+    assert labelled(labels).numpy().tolist() == [1.0, 1.0, 0.0]
+
+
 def test_focal_matches_formula():
     probs = tf.constant([[0.9, 0.1], [0.4, 0.6]])
     per, _ = create_loss("focal", 2, gamma=2.0).per_sample(tf.constant([0, 0]), probs)

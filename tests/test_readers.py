@@ -21,6 +21,9 @@ def test_label_file_reader(tmp_path, spec):
     (tmp_path / "labels.txt").write_text("# comment\na.jpg 0 0 4 20 6 6 4 0 0 0\n\n", encoding="utf-8")
     s = read_label_file(tmp_path / "labels.txt", spec)
     assert len(s) == 1 and s.texts(spec) == ["皖A4L664"]
+    # -2: the crop cuts the province off (a uniform target); -1: unknown
+    (tmp_path / "cut.txt").write_text("a.jpg -2 0 4 20 6 6 4 0 -1 -1\n", encoding="utf-8")
+    assert read_label_file(tmp_path / "cut.txt", spec).labels[0, :2].tolist() == [-2, 0]
 
 
 @pytest.mark.parametrize(
@@ -29,6 +32,7 @@ def test_label_file_reader(tmp_path, spec):
         ("a.jpg 0 0 4", "found 3 labels"),
         ("a.jpg 0 0 4 20 6 6 4 0 x 0", "integers"),
         ("a.jpg 99 0 4 20 6 6 4 0 0 0", "out of range for head 'char1'"),
+        ("a.jpg -3 0 4 20 6 6 4 0 0 0", "out of range for head 'char1'"),
     ],
 )
 def test_malformed_label_file_names_file_and_line(tmp_path, spec, line, message):

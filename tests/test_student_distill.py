@@ -47,6 +47,9 @@ def test_kd_loss_matches_hand_computation():
     assert float(kd_loss({"h": t}, {"h": s}, T)) == pytest.approx(expected, rel=1e-5)
     assert float(kd_loss({"h": t}, {"h": t}, T)) == pytest.approx(0.0, abs=1e-6)
     assert math.isfinite(float(kd_loss({"h": tf.constant([[1.0, 0.0, 0.0]])}, {"h": s}, T)))
+    two = {"h": tf.concat([t, t], 0)}, {"h": tf.concat([s, t], 0)}
+    assert float(kd_loss(*two, T, keep={"h": tf.constant([0.0, 1.0])})) == pytest.approx(0.0, abs=1e-6)
+    assert float(kd_loss(*two, T, keep={"h": tf.constant([1.0, 0.0])})) == pytest.approx(expected / 2, rel=1e-5)
 
 
 def test_a_distillation_step_lowers_kd_loss(spec, synth_samples):
@@ -125,6 +128,16 @@ def test_cached_teacher_outputs_match_online_distillation(spec, synth_samples, t
     a = float(online(images, tf.constant(indexed.labels), outs))
     b = float(cached(images, tf.constant(indexed.labels), outs))
     assert a == pytest.approx(b, rel=1e-4)
+    # a province the crop cuts off (-2) is taught by its uniform label only, not by the teacher's guess
+    unsure = indexed.labels.copy()
+    unsure[:, 0] = -2
+    c = float(cached(images, tf.constant(unsure), outs))
+    without = {h: outs[h] for h in spec.names[1:]}
+    t_rows = dict(
+        zip(spec.names, tf.split(tf.constant(table), [o.shape[-1] for o in student.outputs], -1), strict=True)
+    )
+    expected = float(kd_loss({h: t_rows[h] for h in spec.names[1:]}, without, 2.0))
+    assert c == pytest.approx(expected, rel=1e-4) and c < b
 
 
 def test_distill_cli_rejects_cache_with_augmentation(tmp_path, spec, synth_dir, capsys):

@@ -333,3 +333,49 @@ def test_province_donors_give_province_cells_only_of_the_base_crops_colour(tmp_p
     assert 0.04 < share < 0.18, share  # a tenth donated; uniform over the 3 provinces would give a third
     with pytest.raises(DataError, match="donor share"):
         PermuteConfig(donor_share=1.5)
+
+
+def test_cut_province_crops_start_inside_the_province_cell_and_label_it_unsure(tmp_path, spec):
+    """Each crop keeps the source's rows and labels but the province (-2, even where the source's
+    province was unknown), and starts between the depths' columns of the first cell."""
+    from PIL import Image
+
+    from plates.readers import Samples, read_any
+    from plates.synth.cut import CutConfig, cut_column, cut_province
+    from plates.synth.permute import fit_cells
+
+    texts = ["皖A11111", "苏B22222"]
+    paths = []
+    for k, shape in enumerate(((136, 36, 1.0, 0.0), (120, 32, 1.05, 2.0))):
+        paths.append(str(tmp_path / f"{k}.png"))
+        Image.fromarray(_layout_crop(lambda q, k=k: 100 + 30 * k + 3 * q, *shape)).save(paths[-1])
+    labels = np.stack([encode(spec, t) for t in texts])
+    labels[1, 0] = -1  # a pseudo-label whose province was masked is a source too
+    made = read_any(cut_province(Samples(paths, labels), spec, tmp_path / "cut", CutConfig(60, 1, (0.3, 0.7))), spec)
+    assert len(made) == 60 and (made.labels[:, 0] == -2).all()
+    widths = {}
+    for k, path in enumerate(paths):
+        centres, pitch, _, _ = fit_cells(np.asarray(Image.open(path).convert("RGB")))
+        w = Image.open(path).width
+        widths[w - cut_column(centres[0], pitch, 0.3)], widths[w - cut_column(centres[0], pitch, 0.7)] = k, k
+    seen = set()
+    for path, row in zip(made.paths, made.labels, strict=True):
+        image = Image.open(path)
+        k = int(row[1])  # letter A or B tells the source
+        hi, lo = sorted(w for w, src in widths.items() if src == k)[::-1]
+        assert lo <= image.width <= hi and image.height == (36, 32)[k]
+        assert (row[1:] == labels[k, 1:]).all()
+        seen.add(k)
+    assert seen == {0, 1}
+    # shallow cuts keep the province where the source knew it; deep ones are unsure
+    config = CutConfig(200, 2, (0.0, 1.0), unsure_from=0.5)
+    made = read_any(cut_province(Samples(paths, labels), spec, tmp_path / "half", config), spec)
+    kept = made.labels[:, 0] != -2
+    assert 0.2 < (made.labels[:, 0] == 0).mean() < 0.35  # 皖 kept: a quarter (half the 皖 crops' cuts)
+    widths = np.array([Image.open(p).width for p in made.paths])
+    src0 = made.labels[:, 1] == 0
+    assert widths[src0 & kept].min() >= widths[src0 & ~kept].max()  # kept crops are the less cut ones (1 px rounding)
+    with pytest.raises(DataError, match="cut depth"):
+        CutConfig(depth=(0.8, 0.2))
+    with pytest.raises(DataError, match="unsure"):
+        CutConfig(unsure_from=1.5)

@@ -37,6 +37,10 @@
 # HANZI_KEEP_COUNTERS (unset: off; 1: on): plates synth --hanzi-keep-counters, Hanzi thickened only as far as
 # they keep their enclosed gaps (docs/experiments/036); adds -counters to the synthetic set's name
 # SYNTH_N (100000): how many synthetic plates step 3 draws (the set's name says how many thousand)
+# CUT_PROVINCE (unset: off): step 3 also trains on this many crops of the real-dev training half and the
+# pseudo-labelled crops (and the permuted plates with CUT_PERM=1) cut CUT_DEPTH (0.2,0.9) of the way into
+# the province cell, the province unsure where the cut is deeper than CUT_UNSURE_FROM (0: always)
+# (plates cut-province; docs/experiments/037)
 # Selection on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 BASE=${BASE:-models/student/keras}
@@ -59,6 +63,16 @@ if [ "$FORGET" != none ]; then
   LABELLER=$FORGET
 fi
 pseudo_sources $LABELLER ${PROVINCE_T:-}
+extra=()
+if [ -n "${CUT_PROVINCE:-}" ]; then
+  depth=${CUT_DEPTH:-0.2,0.9} from=${CUT_UNSURE_FROM:-0} sources=($R/real-dev-split/train.txt $pseudo)
+  cut=$R/cut-province-$(basename $pseudo .txt)-$((CUT_PROVINCE / 1000))k-depth${depth/,/-}
+  [ "$from" = 0 ] || cut=$cut-unsure$from
+  [ "${CUT_PERM:-0}" = 0 ] || { cut=$cut-perm sources+=($perm); }
+  [ -f $cut/labels.txt ] || step $B/plates cut-province "${sources[@]}" --out $cut -n $CUT_PROVINCE \
+    --depth $depth --unsure-from $from
+  extra=(--train $cut)
+fi
 faces=()
 [ -z "${FACES:-}" ] || { faces=(--hanzi-faces "$FACES"); V6=$V6-faces-${FACES//,/-} SYN=$SYN-faces-${FACES//,/-}; }
 [ -z "${HANZI_INK_CAP:-}" ] || { faces+=(--hanzi-ink-cap "$HANZI_INK_CAP"); SYN=$SYN-ink$HANZI_INK_CAP; }
@@ -68,4 +82,4 @@ if [ "$ROUNDED" = 0 ]; then SYN=$V6; fi
 trainer=($B/student train)
 [ -z "${TEACHER:-}" ] || trainer=($B/compress distill --teacher $TEACHER ${KD_T:+--temperature $KD_T})
 done_run $RUN || step "${trainer[@]}" --train $SYN --train "$R/real-dev-split/train.txt*${DEV_X:-10}" --train "$pseudo*4" \
-  --train $perm --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr ${LR:-1.5e-3} --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}" --seed ${SEED:-0}
+  --train $perm "${extra[@]}" --run $RUN "${S[@]}" --epochs ${EPOCHS:-6} --lr ${LR:-1.5e-3} --warmup-epochs 0.25 "${AUG[@]}" "${init[@]}" --seed ${SEED:-0}

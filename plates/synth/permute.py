@@ -41,7 +41,7 @@ from plates.synth.render import layout_boxes
 
 N_CHARS = 7
 _PLATE_MM = 440.0  # GA 36 single-row plate width
-_CELL_MM = 45.0
+CELL_MM = 45.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +71,7 @@ class PermuteConfig:
             raise DataError(f"the province power must be in [0, 1], got {self.province_power}")
 
 
-def _layout_mm() -> tuple[np.ndarray, float, np.ndarray]:
+def layout_mm() -> tuple[np.ndarray, float, np.ndarray]:
     """(centres of the 7 cells, their pitch (cell + gap), the empty columns between cells as
     (start, end)) in mm: the 5 regular gaps and the separator's gap on either side of its dot.
     The separator is what tells the layout from itself shifted by one cell."""
@@ -102,7 +102,7 @@ def fit_cells(image: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int], fl
     cum = np.concatenate(
         [[0.0], np.cumsum(_profile(far[int(0.25 * h) : max(int(0.75 * h), int(0.25 * h) + 1)].mean(0)))]
     )
-    centres, pitch, gaps = _layout_mm()
+    centres, pitch, gaps = layout_mm()
     mm = (w / _PLATE_MM) * np.linspace(0.85, 1.35, 51)[:, None, None]  # px per mm: plate 85%..135% of the crop
     mid = w / 2 + w * np.linspace(-0.06, 0.06, 25)[None, :, None]  # the plate's centre in px
     left = mid - _PLATE_MM / 2 * mm  # (S, O, 1)
@@ -113,7 +113,7 @@ def fit_cells(image: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int], fl
         return (cum[bi] - cum[ai]) / np.maximum(bi - ai, 1)
 
     px = left + mm * centres  # (S, O, 7)
-    cells = mean(px - mm * _CELL_MM / 2, px + mm * _CELL_MM / 2).mean(-1)
+    cells = mean(px - mm * CELL_MM / 2, px + mm * CELL_MM / 2).mean(-1)
     gap = mean(left + mm * gaps[:, 0], left + mm * gaps[:, 1]).mean(-1)
     score = cells - gap
     i, j = np.unravel_index(np.argmax(score), score.shape)
@@ -154,11 +154,12 @@ class _Crop:
         return self.image[y0:y1, np.clip(np.arange(x0, x1), 0, self.image.shape[1] - 1)]
 
 
-def _eligible(samples: Samples, spec: PlateSpec) -> np.ndarray:
-    """Rows with all 7 characters known and no 8th: single-row plates the cells fit."""
+def _eligible(samples: Samples, spec: PlateSpec, province: bool = True) -> np.ndarray:
+    """Rows with all 7 characters known (the province too unless ``province`` is False) and no
+    8th: single-row plates the cells fit."""
     names = spec.names
     chars = [names.index(h.name) for h in spec.char_heads]
-    known = (samples.labels[:, chars[:N_CHARS]] >= 0).all(1)
+    known = (samples.labels[:, chars[int(not province) : N_CHARS]] >= 0).all(1)
     if len(chars) > N_CHARS:
         eighth = spec.char_heads[N_CHARS]
         known &= samples.labels[:, chars[N_CHARS]] == eighth.index("")
@@ -168,10 +169,12 @@ def _eligible(samples: Samples, spec: PlateSpec) -> np.ndarray:
     return np.flatnonzero(known)
 
 
-def _fit_crops(samples: Samples, spec: PlateSpec, config: PermuteConfig) -> tuple[list[_Crop], int]:
-    """The eligible crops whose 7 cells ``fit_cells`` finds, and how many it left out."""
+def fit_crops(
+    samples: Samples, spec: PlateSpec, config: PermuteConfig, province: bool = True
+) -> tuple[list[_Crop], int]:
+    """The eligible crops (``_eligible``) whose 7 cells ``fit_cells`` finds, and how many it left out."""
     crops, misfit = [], 0
-    for r in _eligible(samples, spec):
+    for r in _eligible(samples, spec, province):
         image = np.asarray(load_rgb(samples.paths[r]), np.float32)
         centres, pitch, rows, score = fit_cells(image)
         # left out: no layout found, no character rows, or the province cell mostly cut off
@@ -187,7 +190,7 @@ def _fitted_sources(
     samples: Samples, province_donors: Samples | None, spec: PlateSpec, config: PermuteConfig
 ) -> tuple[list[_Crop], list[_Crop], dict[str, int]]:
     """The fitted base crops and province donors, and how many of each the layout fit left out."""
-    crops, misfit = _fit_crops(samples, spec, config)
+    crops, misfit = fit_crops(samples, spec, config)
     if len(crops) < 2:
         raise DataError(
             "character permutation needs at least 2 single-row 7-character crops whose cells can be "
@@ -195,7 +198,7 @@ def _fitted_sources(
         )
     if misfit:
         logger.warning("left out %d crops whose character cells the layout fit did not find", misfit)
-    donors, donor_misfit = _fit_crops(province_donors, spec, config) if province_donors is not None else ([], 0)
+    donors, donor_misfit = fit_crops(province_donors, spec, config) if province_donors is not None else ([], 0)
     if province_donors is not None and not donors:
         raise DataError(f"no province donor's character cells could be found ({donor_misfit} left out by the fit)")
     return crops, donors, {"left_out_by_fit": misfit, "province_donors_left_out_by_fit": donor_misfit}
@@ -234,11 +237,7 @@ def permute(
         for k in tqdm(range(config.count), desc=f"permute {out.name}", unit="plate", disable=config.count < 2000):
             canvas, label = _recombine(rng, crops, cells, pools, donated, chars, config, colour)
             first_counts[spec.char_heads[0].classes[label[chars[0]]]] += 1
-            name = f"images/{k:07d}.jpg"
-            buf = io.BytesIO()
-            Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=config.quality)
-            (tmp / name).write_bytes(buf.getvalue())
-            lines.append(" ".join([name, *map(str, label)]))
+            lines.append(write_plate(tmp, k, canvas, label, config.quality))
         (tmp / "labels.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         write_json(
             tmp / "meta.json",
@@ -255,6 +254,15 @@ def permute(
         )
     logger.info("wrote %d permuted plates from %d real crops to %s", config.count, len(crops), out)
     return out
+
+
+def write_plate(folder: Path, k: int, pixels: np.ndarray, label: np.ndarray, quality: int) -> str:
+    """Write plate ``k`` as ``folder/images/<k>.jpg``; its line of ``labels.txt``."""
+    name = f"images/{k:07d}.jpg"
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    (folder / name).write_bytes(buf.getvalue())
+    return " ".join([name, *map(str, label)])
 
 
 #: per position: {class id: the (crop, position) cells that hold it}
