@@ -5,7 +5,10 @@
 # crops from the real-dev training half (seeds 0-2), with 600 from that half and the round-6 teacher b's
 # pseudo-labelled crops of plates-real-unlabelled, and with 2000 of those 2635 crops (seeds 0 and 1; does a larger
 # draw steady the ranges? docs/experiments/034); then every bundle's accuracy on the held-out dev half and
-# on plates-real-val in one report per set (benchmarks/results/int8_calibration_spread_{dev,val}).
+# on plates-real-val in one report per set (benchmarks/results/int8_calibration_spread_{dev,val}). 037 measured
+# the student it shipped against the one before: MODELS="runs/student-soup-r5-shipped
+# runs/shipped-kd-ink0.55-lr3e-4-s2" PSEUDO=runs/pseudo-teacher-colour-mask-char1-苏.txt (the previous
+# student's files from git: git show 3c14891:models/student/keras/model.keras, and labels.json).
 # Calibration never uses plates-real-val.
 source "$(dirname "$0")/setup.sh"
 MODELS=${MODELS:-"$R/student-soup-r5 $R/student-soup-r7 $R/student-soup-kd2 $R/student-soup-r9-greedy
@@ -32,6 +35,6 @@ for m in $MODELS; do
   done
 done
 step $B/benchmarks accuracy "${bundles[@]}" --data $DEV_HELD --name int8_calibration_spread_dev --out benchmarks/results \
-  --title "int8 TFLite of student soups by calibration draw, on the held-out half of plates-real-dev"
+  --title "int8 TFLite of students by calibration draw, on the held-out half of plates-real-dev"
 step $B/benchmarks accuracy "${bundles[@]}" --data ../shared/data/plates-real-val --name int8_calibration_spread_val \
-  --out benchmarks/results --title "int8 TFLite of student soups by calibration draw, on plates-real-val (selection set)"
+  --out benchmarks/results --title "int8 TFLite of students by calibration draw, on plates-real-val (selection set)"

@@ -68,10 +68,15 @@ case $(basename "${TEACHER:-none}") in teacher-glyphs-r*)  # teacher_plate_glyph
 esac
 ATTENTION_TITLE="Reference student: minimalistic MobileNetV3-Small, width 0.5, stride-1 stem, attention heads"
 R4_NOTE="$R2_NOTE$R3_NOTE (the province head not pseudo-labelled)$R3_GEOMETRY, in two seeds; then two round-4 fine-tunes of the first on the pseudo-labels of the ensemble of the ResNet-18 teacher and it, one with the province labelled except 苏, one without province labels"
-case $(basename "$MODEL") in student-soup-r5)  # reference_round5.sh (docs/experiments/031)
+R5_NOTE="$R4_NOTE; then one more seed of each of the round-3 recipe without province labels and the round-4 recipe with 苏 masked; then the six averaged weight by weight (compress soup, docs/experiments/030, 031)"
+case $(basename "$MODEL") in shipped-kd-ink0.55-lr3e-4-s*)  # student_unsure_province.sh's control arm (docs/experiments/036, 037)
+  STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh && benchmarks/recipes/reference_round6.sh && benchmarks/recipes/reference_round7.sh && benchmarks/recipes/reference_round8.sh && BASE=runs/student-soup-r5 SHIPPED_TEACHER=runs/round8-teacher SEED=${MODEL##*-s} benchmarks/recipes/student_unsure_province.sh"}
+  STUDENT_TITLE=${STUDENT_TITLE:-$ATTENTION_TITLE}
+  SOUP_NOTE="$R5_NOTE; then that soup fine-tuned 3 x 800 steps at LR 3e-4, distilled (T=2) from the shipped teacher, on the shipped teacher's pseudo-labels (苏 masked) and 20,000 plates permuted from them, the real-dev training half and 50,000 synthetic plates with the Hanzi ink capped at 0.55 of their box, tilted up to 12 degrees; its epoch that reads most of plates-real-val (docs/experiments/036, 037)" ;;
+  student-soup-r5)  # reference_round5.sh (docs/experiments/031)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh && benchmarks/recipes/reference_round5.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-$ATTENTION_TITLE}
-  SOUP_NOTE="$R4_NOTE; then one more seed of each of the round-3 recipe without province labels and the round-4 recipe with 苏 masked; then the six averaged weight by weight (compress soup, docs/experiments/030, 031)" ;;
+  SOUP_NOTE="$R5_NOTE" ;;
   student-soup-r4)  # reference_round4.sh (docs/experiments/030)
   STUDENT_RECIPE=${STUDENT_RECIPE:-"$ATTENTION && benchmarks/recipes/reference_round4.sh"}
   STUDENT_TITLE=${STUDENT_TITLE:-$ATTENTION_TITLE}
