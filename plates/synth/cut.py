@@ -64,7 +64,8 @@ def cut_province(samples: Samples, spec: PlateSpec, out: str | os.PathLike, conf
     """Write ``config.count`` cut crops of ``samples`` (``images/`` + ``labels.txt`` + ``meta.json``).
 
     Any single-row 7-character crop whose cells the layout fit finds is a source, whether its
-    province is known or not (pseudo-labelled crops often mask it), since it becomes UNSURE."""
+    province is known or not (pseudo-labelled crops often mask it): a deep cut makes it UNSURE,
+    and a shallow one keeps what the source had, unknown included."""
     from tqdm import tqdm
 
     crops, misfit = fit_crops(samples, spec, PermuteConfig(), province=False)
