@@ -17,6 +17,8 @@
 # default): teacher pseudo-label --min-colour-share; a non-zero share adds -colour to both names.
 # MASK (unset; e.g. char1=苏): teacher pseudo-label --mask-class, a class an audit of the labels found mostly
 # wrong (docs/experiments/030); adds -mask-<head>-<class> to both names.
+# PERM_DONORS (unset; e.g. a plates synth set): plates permute --province-donors, DONOR_SHARE (0.25) of the permuted
+# plates take their province cell from it (docs/experiments/019, 037); adds -donors<share>-<set> to $perm.
 # VAL: plates-real-val, the selection set (never trained or calibrated on); TEACHER_START (default: the teacher soup
 # of reference_soups.sh): the ResNet-18 teacher the attention rounds start from; GEOMETRY: the tilt, shear and
 # perspective rounds 4-9 pass to reference_round3.sh (docs/experiments/028), with that teacher.
@@ -83,11 +85,13 @@ pseudo_sources() {
   [ "${MIN_COLOUR_SHARE:-0}" = 0 ] || tag=$tag-colour
   mask=()
   [ -z "${MASK:-}" ] || { tag=$tag-mask-${MASK//=/-} mask=(--mask-class "$MASK"); }
-  pseudo=$R/pseudo-$tag.txt perm=$R/permuted-$tag power=()
-  [ "${PROVINCE_POWER:-0}" = 0 ] || { perm=$perm-power$PROVINCE_POWER power=(--province-power $PROVINCE_POWER); }
+  pseudo=$R/pseudo-$tag.txt perm=$R/permuted-$tag permute_args=()
+  [ "${PROVINCE_POWER:-0}" = 0 ] || { perm=$perm-power$PROVINCE_POWER permute_args=(--province-power $PROVINCE_POWER); }
+  [ -z "${PERM_DONORS:-}" ] || { perm=$perm-donors${DONOR_SHARE:-0.25}-$(basename $PERM_DONORS)
+    permute_args+=(--province-donors $PERM_DONORS --donor-share ${DONOR_SHARE:-0.25}); }
   [ -f $pseudo ] || step $B/teacher pseudo-label "$1" --unlabelled ../shared/data/plates-real-unlabelled --out $pseudo \
     --threshold 0.9 --head-threshold char1=$t --min-colour-share ${MIN_COLOUR_SHARE:-0} "${mask[@]}"
-  [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n ${PERMUTED:-20000} "${power[@]}"
+  [ -d $perm ] || step $B/plates permute $R/real-dev-split/train.txt $pseudo --out $perm -n ${PERMUTED:-20000} "${permute_args[@]}"
 }
 resnet_round() {
   local run=$1 seed=$2; shift 2
