@@ -4,7 +4,8 @@
 # read as another province at 0.93-0.99; with 814 plates the most confident error sets the 99.9%-precision
 # threshold, so they hold recall near 55%. plates cut-province cuts real crops (the real-dev training half
 # and the shipped teacher's pseudo-labelled crops) a random depth into the province cell and labels the
-# province -2: a uniform target, and no distillation of the teacher's guess for it.
+# province -2: a uniform target, and no distillation of the teacher's guess for it. (037: it makes the head unsure
+# where most of the glyph is gone, but those five crops show legible glyphs, and recall did not rise.)
 # Both arms are 036's low-lr lead: the shipped student distilled from the shipped teacher (T=2) 3 x 800
 # steps at lr 3e-4 on the shipped teacher's pseudo-labels (苏 masked), 20k permuted plates, the real-dev
 # training half and 50k synthetic plates with the Hanzi ink cap 0.55, tilted as round 9:
