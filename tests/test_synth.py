@@ -379,3 +379,8 @@ def test_cut_province_crops_start_inside_the_province_cell_and_label_it_unsure(t
         CutConfig(depth=(0.8, 0.2))
     with pytest.raises(DataError, match="unsure"):
         CutConfig(unsure_from=1.5)
+    flat = tmp_path / "flat.png"
+    Image.fromarray(np.full((24, 94, 3), 90, np.uint8)).save(flat)
+    with pytest.raises(DataError, match="no single-row 7-character crop"):
+        cut_province(Samples([str(flat)], labels[:1]), spec, tmp_path / "none", CutConfig(5))
+    assert not (tmp_path / "none").exists()
