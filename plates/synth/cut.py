@@ -14,6 +14,7 @@ the one province of a tight-cropped dev set."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from pathlib import Path
@@ -41,6 +42,7 @@ class CutConfig:
     # cuts shallower than this keep the province label (a glyph with its left edge gone is still
     # read, whatever its province), deeper ones are UNSURE; 0: every crop is UNSURE
     unsure_from: float = 0.0
+    min_fit: float = PermuteConfig.min_fit  # crops whose cells the layout fit finds less surely are left out
     quality: int = 95
 
     def __post_init__(self) -> None:
@@ -53,10 +55,16 @@ class CutConfig:
             raise DataError(f"number of crops must be positive, got {self.count}")
 
 
+@functools.cache
+def _cell_share() -> float:
+    """A character cell's width as a share of the layout's pitch (cell + gap)."""
+    return CELL_MM / layout_mm()[1]
+
+
 def cut_column(centre: float, pitch: float, depth: float) -> int:
     """The first pixel column kept when a crop is cut ``depth`` of the way into the cell centred
     at ``centre`` (cells are ``CELL_MM`` of a ``pitch`` of the layout wide)."""
-    cell = pitch * CELL_MM / layout_mm()[1]
+    cell = pitch * _cell_share()
     return max(int(round(centre - cell / 2 + depth * cell)), 1)
 
 
@@ -68,7 +76,7 @@ def cut_province(samples: Samples, spec: PlateSpec, out: str | os.PathLike, conf
     and a shallow one keeps what the source had, unknown included."""
     from tqdm import tqdm
 
-    crops, misfit = fit_crops(samples, spec, PermuteConfig(), province=False)
+    crops, misfit = fit_crops(samples, spec, config.min_fit, province=False)
     if not crops:
         raise DataError(f"no single-row 7-character crop whose cells the layout fit finds ({misfit} left out)")
     if misfit:

@@ -169,17 +169,16 @@ def _eligible(samples: Samples, spec: PlateSpec, province: bool = True) -> np.nd
     return np.flatnonzero(known)
 
 
-def fit_crops(
-    samples: Samples, spec: PlateSpec, config: PermuteConfig, province: bool = True
-) -> tuple[list[_Crop], int]:
-    """The eligible crops (``_eligible``) whose 7 cells ``fit_cells`` finds, and how many it left out."""
+def fit_crops(samples: Samples, spec: PlateSpec, min_fit: float, province: bool = True) -> tuple[list[_Crop], int]:
+    """The eligible crops (``_eligible``) whose 7 cells ``fit_cells`` finds with a score of at least
+    ``min_fit``, and how many it left out."""
     crops, misfit = [], 0
     for r in _eligible(samples, spec, province):
         image = np.asarray(load_rgb(samples.paths[r]), np.float32)
         centres, pitch, rows, score = fit_cells(image)
         # left out: no layout found, no character rows, or the province cell mostly cut off
         cut = centres[0] < 0.25 * pitch or centres[-1] > image.shape[1] - 0.25 * pitch
-        if score < config.min_fit or rows[1] - rows[0] < 0.3 * image.shape[0] or cut:
+        if score < min_fit or rows[1] - rows[0] < 0.3 * image.shape[0] or cut:
             misfit += 1
             continue
         crops.append(_Crop(image, samples.labels[r], centres, pitch, rows, image.reshape(-1, 3).mean(0) + 1))
@@ -190,7 +189,7 @@ def _fitted_sources(
     samples: Samples, province_donors: Samples | None, spec: PlateSpec, config: PermuteConfig
 ) -> tuple[list[_Crop], list[_Crop], dict[str, int]]:
     """The fitted base crops and province donors, and how many of each the layout fit left out."""
-    crops, misfit = fit_crops(samples, spec, config)
+    crops, misfit = fit_crops(samples, spec, config.min_fit)
     if len(crops) < 2:
         raise DataError(
             "character permutation needs at least 2 single-row 7-character crops whose cells can be "
@@ -198,7 +197,7 @@ def _fitted_sources(
         )
     if misfit:
         logger.warning("left out %d crops whose character cells the layout fit did not find", misfit)
-    donors, donor_misfit = fit_crops(province_donors, spec, config) if province_donors is not None else ([], 0)
+    donors, donor_misfit = fit_crops(province_donors, spec, config.min_fit) if province_donors is not None else ([], 0)
     if province_donors is not None and not donors:
         raise DataError(f"no province donor's character cells could be found ({donor_misfit} left out by the fit)")
     return crops, donors, {"left_out_by_fit": misfit, "province_donors_left_out_by_fit": donor_misfit}
