@@ -77,6 +77,14 @@ card_runs() {
 }
 CARD_RESULTS=(--results plates-real-dev-heldout=benchmarks/results/reference_models_dev.json
   --results plates-real-val=benchmarks/results/reference_models_val.json)
+# shipped_arm BASE TEACHER SEED EPOCHS SYNTH_N: in $arm, the settings of 036/037's fine-tunes from the shipped
+# models for student_plate_glyphs.sh: BASE distilled from TEACHER (T=2) EPOCHS x 800 steps on TEACHER's
+# pseudo-labels (苏 masked, colour checked), the plates permuted from them, the real-dev training half and SYNTH_N
+# synthetic plates with Hanzi of every face, attention heads, tilted as round 9 (add the arm's own settings)
+shipped_arm() {
+  arm=(BASE=$1 FORGET=none LABELLER=$2 MASK=char1=苏 MIN_COLOUR_SHARE=0.05 PROVINCE_POWER=0.5 FACES=all
+    POOLING=attention TEACHER=$2 KD_T=2 EPOCHS=$4 ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 SYNTH_N=$5 SEED=$3)
+}
 pseudo_sources() {
   local t=${2:-0.99} tag
   tag=$(basename "$1")

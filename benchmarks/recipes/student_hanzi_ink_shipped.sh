@@ -14,9 +14,7 @@
 # report on plates-real-val, never trained on.
 source "$(dirname "$0")/setup.sh"
 cap=${INK_CAP:-0.55} seed=${SEED:-0}
-arm=(BASE=models/student/keras FORGET=none LABELLER=models/teacher/keras MASK=char1=苏 MIN_COLOUR_SHARE=0.05
-  PROVINCE_POWER=0.5 FACES=all POOLING=attention TEACHER=models/teacher/keras KD_T=2 EPOCHS=${EPOCHS:-3}
-  ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 SYNTH_N=${SYNTH_N:-50000} SEED=$seed)
+shipped_arm models/student/keras models/teacher/keras $seed ${EPOCHS:-3} ${SYNTH_N:-50000}
 env "${arm[@]}" RUN=$R/shipped-kd-s$seed benchmarks/recipes/student_plate_glyphs.sh
 env "${arm[@]}" HANZI_INK_CAP=$cap RUN=$R/shipped-kd-ink$cap-s$seed benchmarks/recipes/student_plate_glyphs.sh
 env "${arm[@]}" HANZI_KEEP_COUNTERS=1 RUN=$R/shipped-kd-counters-s$seed benchmarks/recipes/student_plate_glyphs.sh

@@ -21,9 +21,8 @@
 # every arm run so far.
 source "$(dirname "$0")/setup.sh"
 seed=${SEED:-2} teacher=${SHIPPED_TEACHER:-models/teacher/keras}
-arm=(BASE=${BASE:-models/student/keras} FORGET=none LABELLER=$teacher MASK=char1=苏 MIN_COLOUR_SHARE=0.05
-  PROVINCE_POWER=0.5 FACES=all POOLING=attention TEACHER=$teacher KD_T=2 EPOCHS=3
-  ROTATE=12 SHEAR=12 PERSPECTIVE=0.2 SYNTH_N=50000 HANZI_INK_CAP=0.55 LR=3e-4 SEED=$seed)
+shipped_arm ${BASE:-models/student/keras} $teacher $seed 3 50000
+arm+=(HANZI_INK_CAP=0.55 LR=3e-4)
 env "${arm[@]}" RUN=$R/shipped-kd-ink0.55-lr3e-4-s$seed benchmarks/recipes/student_plate_glyphs.sh
 n=${CUT_N:-4000} depth=${CUT_DEPTH:-0.2,0.9} from=${CUT_UNSURE_FROM:-0}
 lever=$R/shipped-kd-ink0.55-lr3e-4-cut$((n / 1000))k-d${depth/,/-}
